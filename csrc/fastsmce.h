@@ -1,0 +1,95 @@
+/*
+ * fastsmce C API: stable softmax / log-softmax / logsumexp and their backward
+ * passes over strided 2-D views, float32 and float64, with runtime SIMD dispatch.
+ *
+ * Plain C99, no Python.  A "2-D view" is `rows` independent vectors of length
+ * `cols`; element (r, c) of x lives at x[r * x_rs + c * x_cs].  Strides are in
+ * ELEMENTS (not bytes), int64, and may be negative or zero.  The reduction runs
+ * along `cols`.  Output views may alias the inputs exactly (in place).
+ *
+ * Every entry point is single-threaded and re-entrant: threading is the
+ * caller's business (the Cython layer splits rows, or one long row by
+ * fs_row_chunk(), across OpenMP threads).  Nothing here prints or keeps state
+ * beyond the dispatch table chosen by fs_init().
+ */
+#ifndef FASTSMCE_H
+#define FASTSMCE_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum { FS_FLOAT32 = 0, FS_FLOAT64 = 1 } fs_dtype;
+
+typedef enum {
+    FS_OK = 0,
+    FS_ERR_NOMEM = 1, /* a per-call O(cols) scratch buffer could not be allocated */
+    FS_ERR_ARG = 2    /* bad argument (negative size, unknown dtype) */
+} fs_status;
+
+typedef enum { FS_ISA_SCALAR = 0, FS_ISA_AVX2 = 1, FS_ISA_AVX512 = 2, FS_ISA_COUNT = 3 } fs_isa;
+
+/* ---- dispatch ---------------------------------------------------------- */
+/* Probe the CPU (cpuid + xgetbv) and select the best compiled path, or the
+ * path named by `request` ("scalar", "avx2", "avx512"; NULL or "" = best).
+ * Returns the active path.  *downgraded is set to 1 when the request names a
+ * path the CPU or the build cannot run (the best available one is used), and
+ * to 2 when the request is not a known name. */
+fs_isa fs_init(const char *request, int *downgraded);
+fs_isa fs_active_isa(void);
+int fs_isa_compiled(fs_isa isa);   /* built into this binary */
+int fs_isa_supported(fs_isa isa);  /* compiled AND this CPU/OS can run it */
+const char *fs_isa_name(fs_isa isa);
+
+/* ---- softmax family over 2-D views -------------------------------------- */
+int fs_softmax_2d(fs_dtype dt, int64_t rows, int64_t cols,
+                  const void *x, int64_t x_rs, int64_t x_cs,
+                  void *y, int64_t y_rs, int64_t y_cs);
+int fs_log_softmax_2d(fs_dtype dt, int64_t rows, int64_t cols,
+                      const void *x, int64_t x_rs, int64_t x_cs,
+                      void *y, int64_t y_rs, int64_t y_cs);
+/* y[r * y_s] = log(sum_c exp(x[r, c])); -inf for cols == 0 */
+int fs_logsumexp_2d(fs_dtype dt, int64_t rows, int64_t cols,
+                    const void *x, int64_t x_rs, int64_t x_cs,
+                    void *y, int64_t y_s);
+/* y = p * (g - sum(g * p)) along cols */
+int fs_softmax_backward_2d(fs_dtype dt, int64_t rows, int64_t cols,
+                           const void *g, int64_t g_rs, int64_t g_cs,
+                           const void *p, int64_t p_rs, int64_t p_cs,
+                           void *y, int64_t y_rs, int64_t y_cs);
+/* y = g - exp(lp) * sum(g) along cols */
+int fs_log_softmax_backward_2d(fs_dtype dt, int64_t rows, int64_t cols,
+                               const void *g, int64_t g_rs, int64_t g_cs,
+                               const void *lp, int64_t lp_rs, int64_t lp_cs,
+                               void *y, int64_t y_rs, int64_t y_cs);
+
+/* ---- one long contiguous row split across threads ------------------------
+ * A contiguous row of n >= fs_long_row(dt) elements is processed in fixed
+ * chunks of fs_row_chunk() elements: (max, sum exp(x - max)) of each chunk is
+ * computed (by any thread), the chunk statistics are folded in chunk order with
+ * fs_stats_fold, and a final elementwise pass writes the output.  The single-
+ * threaded kernels use exactly this scheme, so results are bit-identical for
+ * any thread count. */
+int64_t fs_row_chunk(void);
+int64_t fs_long_row(fs_dtype dt);
+void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s);
+void fs_stats_fold(double *M, double *S, double m, double s);
+/* y = exp(x - m) * scale */
+void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale);
+/* y = (x - m) - c  (log_softmax with c = log S) */
+void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c);
+/* log-sum-exp from folded statistics; re-reads x only when the row max is +-inf */
+double fs_stats_logsumexp(fs_dtype dt, const void *x, int64_t n, double M, double S);
+
+/* ---- helpers ------------------------------------------------------------ */
+/* the vectorised exp used by the kernels, exposed for accuracy tests */
+void fs_exp(fs_dtype dt, const void *x, void *y, int64_t n);
+/* the compiler that built the C core, e.g. "gcc 12.2.0" */
+const char *fs_compiler(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* FASTSMCE_H */

@@ -1,0 +1,4 @@
+/* the scalar path, f32 (see csrc/kernels/instantiate.h) */
+#define FS_ISA scalar
+#define FS_F64 0
+#include "../kernels/instantiate.h"

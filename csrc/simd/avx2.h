@@ -1,0 +1,69 @@
+/* AVX2 + FMA vector layer (256-bit).  API: see scalar.h. */
+#include "common.h"
+#include <immintrin.h>
+
+#if FS_F64
+#define VL 4
+typedef __m256d V;
+#define FS_MM(op) _mm256_##op##_pd
+#define FS_SLLI _mm256_slli_epi64
+#define FS_CASTI _mm256_castpd_si256
+#define FS_CASTF _mm256_castsi256_pd
+#define FS_CAST_MASK _mm256_castsi256_pd
+#else
+#define VL 8
+typedef __m256 V;
+#define FS_MM(op) _mm256_##op##_ps
+#define FS_SLLI _mm256_slli_epi32
+#define FS_CASTI _mm256_castps_si256
+#define FS_CASTF _mm256_castsi256_ps
+#define FS_CAST_MASK _mm256_castsi256_ps
+#endif
+
+/* int32 lanes: -1 for the first k elements of a vector of T (2 int32 per double) */
+static const int32_t fs_avx2_mask_tab[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+FS_INLINE __m256i fs_avx2_mask(int64_t k) {
+    return _mm256_loadu_si256((const __m256i *)(fs_avx2_mask_tab + 8 - k * (int64_t)(8 / VL)));
+}
+
+FS_INLINE V v_set1(T a) { return FS_MM(set1)(a); }
+FS_INLINE V v_loadu(const T *p) { return FS_MM(loadu)(p); }
+FS_INLINE void v_storeu(T *p, V v) { FS_MM(storeu)(p, v); }
+FS_INLINE V v_loadp(const T *p, int64_t k, T fill) {
+    __m256i m = fs_avx2_mask(k);
+    return FS_MM(blendv)(FS_MM(set1)(fill), FS_MM(maskload)(p, m), FS_CAST_MASK(m));
+}
+FS_INLINE void v_storep(T *p, V v, int64_t k) { FS_MM(maskstore)(p, fs_avx2_mask(k), v); }
+FS_INLINE V v_add(V a, V b) { return FS_MM(add)(a, b); }
+FS_INLINE V v_sub(V a, V b) { return FS_MM(sub)(a, b); }
+FS_INLINE V v_mul(V a, V b) { return FS_MM(mul)(a, b); }
+FS_INLINE V v_fma(V a, V b, V c) { return FS_MM(fmadd)(a, b, c); }
+FS_INLINE V v_max(V a, V b) { return FS_MM(max)(a, b); }
+FS_INLINE V v_min(V a, V b) { return FS_MM(min)(a, b); }
+FS_INLINE V v_zero_lt(V x, V c, V r) { return FS_MM(andnot)(FS_MM(cmp)(x, c, _CMP_LT_OQ), r); }
+FS_INLINE V v_inf_gt(V x, V c, V r) {
+    return FS_MM(blendv)(r, FS_MM(set1)((T)INFINITY), FS_MM(cmp)(x, c, _CMP_GT_OQ));
+}
+FS_INLINE V v_pow2n(V z) { return FS_CASTF(FS_SLLI(FS_CASTI(z), FS_MANT_BITS)); }
+
+#if FS_F64
+FS_INLINE T v_hsum(V v) {
+    __m128d s = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
+}
+FS_INLINE T v_hmax(V v) {
+    __m128d s = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(s, _mm_unpackhi_pd(s, s)));
+}
+#else
+FS_INLINE T v_hsum(V v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_add_ss(s, _mm_movehdup_ps(s)));
+}
+FS_INLINE T v_hmax(V v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+}
+#endif

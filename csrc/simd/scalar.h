@@ -1,0 +1,68 @@
+/*
+ * Portable "vector" layer: a fixed block of lanes held in a plain array, every
+ * operation a short loop over the lanes.  This is the readable reference of
+ * the vector API and the path for non-x86 builds; at -O3 compilers vectorise
+ * these loops for the baseline ISA (SSE2, NEON).
+ *
+ * Vector API (every backend provides exactly these, on the element type T):
+ *   V, VL                   vector type and lane count
+ *   v_set1 v_loadu v_storeu unaligned full-vector access
+ *   v_loadp(p, k, fill)     first k (< VL) lanes from p, the rest `fill`
+ *   v_storep(p, v, k)       store the first k lanes only
+ *   v_add v_sub v_mul v_max v_min   (v_max/v_min return b when a lane is NaN,
+ *                                    as x86 maxps/minps do)
+ *   v_fma(a, b, c)          a * b + c
+ *   v_zero_lt(x, c, r)      x < c ? 0 : r, lane-wise (NaN x keeps r)
+ *   v_inf_gt(x, c, r)       x > c ? +inf : r
+ *   v_pow2n(z)              reinterpret z's bits as an integer, shift left by
+ *                           the mantissa width, reinterpret back
+ *   v_hsum v_hmax           horizontal reductions (fixed order)
+ */
+#include "common.h"
+
+#if FS_F64
+#define VL 4
+typedef uint64_t fs_uint;
+#else
+#define VL 8
+typedef uint32_t fs_uint;
+#endif
+typedef struct { T l[VL]; } V;
+
+#define FS_LANES(stmt) do { int j_; for (j_ = 0; j_ < VL; j_++) { stmt; } } while (0)
+
+FS_INLINE V v_set1(T a) { V r; FS_LANES(r.l[j_] = a); return r; }
+FS_INLINE V v_loadu(const T *p) { V r; FS_LANES(r.l[j_] = p[j_]); return r; }
+FS_INLINE void v_storeu(T *p, V v) { FS_LANES(p[j_] = v.l[j_]); }
+FS_INLINE V v_loadp(const T *p, int64_t k, T fill) {
+    V r; FS_LANES(r.l[j_] = j_ < k ? p[j_] : fill); return r;
+}
+FS_INLINE void v_storep(T *p, V v, int64_t k) {
+    int64_t j; for (j = 0; j < k; j++) p[j] = v.l[j];
+}
+FS_INLINE V v_add(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] + b.l[j_]); return r; }
+FS_INLINE V v_sub(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] - b.l[j_]); return r; }
+FS_INLINE V v_mul(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] * b.l[j_]); return r; }
+FS_INLINE V v_fma(V a, V b, V c) { V r; FS_LANES(r.l[j_] = a.l[j_] * b.l[j_] + c.l[j_]); return r; }
+FS_INLINE V v_max(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] > b.l[j_] ? a.l[j_] : b.l[j_]); return r; }
+FS_INLINE V v_min(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] < b.l[j_] ? a.l[j_] : b.l[j_]); return r; }
+FS_INLINE V v_zero_lt(V x, V c, V r) { FS_LANES(r.l[j_] = x.l[j_] < c.l[j_] ? (T)0 : r.l[j_]); return r; }
+FS_INLINE V v_inf_gt(V x, V c, V r) { FS_LANES(r.l[j_] = x.l[j_] > c.l[j_] ? (T)INFINITY : r.l[j_]); return r; }
+FS_INLINE V v_pow2n(V z) {
+    V r;
+    FS_LANES(fs_uint u_; memcpy(&u_, &z.l[j_], sizeof u_); u_ <<= FS_MANT_BITS;
+             memcpy(&r.l[j_], &u_, sizeof u_));
+    return r;
+}
+FS_INLINE T v_hsum(V v) {
+    int w;
+    for (w = VL / 2; w > 0; w /= 2) { int j; for (j = 0; j < w; j++) v.l[j] += v.l[j + w]; }
+    return v.l[0];
+}
+FS_INLINE T v_hmax(V v) {
+    int w;
+    for (w = VL / 2; w > 0; w /= 2) {
+        int j; for (j = 0; j < w; j++) v.l[j] = v.l[j] > v.l[j + w] ? v.l[j] : v.l[j + w];
+    }
+    return v.l[0];
+}

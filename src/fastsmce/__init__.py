@@ -1,0 +1,29 @@
+"""fastsmce: fast, stable softmax / log-softmax / logsumexp for NumPy arrays.
+
+A SIMD C core (AVX-512, AVX2+FMA, portable scalar; chosen at import) bound
+through Cython with OpenMP threads.  See README.md for the full contract.
+"""
+
+from ._core import (
+    __version__,
+    get_num_threads,
+    log_softmax,
+    log_softmax_backward,
+    logsumexp,
+    set_num_threads,
+    show_config,
+    softmax,
+    softmax_backward,
+)
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "softmax_backward",
+    "log_softmax_backward",
+    "set_num_threads",
+    "get_num_threads",
+    "show_config",
+    "__version__",
+]

@@ -1,0 +1,125 @@
+"""``python -m fastsmce.bench`` / ``fastsmce-bench``: time fastsmce against
+NumPy, SciPy and PyTorch and print one table per operation."""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import sys
+
+import fastsmce
+
+from .cases import parse_dtypes, parse_list, parse_shapes, select_cases
+from .machine import machine_info, set_threads
+from .ops import REGISTRY, available_ops, get_op
+from .progress import progress_bar
+from .report import failed_cases, render_report, write_json, write_plot
+from .runner import copy_hook, run_case
+from .timing import TimingConfig
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m fastsmce.bench",
+        description="Benchmark fastsmce against NumPy, SciPy and PyTorch (when installed). "
+                    "Every result is first checked against a float64 NumPy reference; a wrong "
+                    "one is reported as WRONG and not timed. Exit status 1 if fastsmce itself "
+                    "gave a wrong answer or raised.",
+    )
+    p.add_argument("--quick", action="store_true",
+                   help="a small subset of cases (well under a minute)")
+    p.add_argument("--ops", metavar="LIST",
+                   help="comma-separated operations (default: all available; see --list)")
+    p.add_argument("--shapes", metavar="LIST",
+                   help="comma-separated ROWSxCLASSES shapes, e.g. 4096x1000,64x10")
+    p.add_argument("--dtypes", metavar="LIST", help="float32, float64 or both")
+    p.add_argument("--threads", type=int, metavar="N",
+                   help="threads for fastsmce, its copy and torch "
+                        "(default: fastsmce.get_num_threads())")
+    p.add_argument("--json", metavar="PATH", help="write every figure as JSON")
+    p.add_argument("--plot", metavar="PATH", help="draw speed-ups as a PNG (needs matplotlib)")
+    p.add_argument("--list", action="store_true", help="list the operations and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--time-per-case", type=float, metavar="SECONDS",
+                   help="timing budget per candidate and case (default 0.5, --quick 0.2)")
+    p.add_argument("--min-time", type=float, metavar="SECONDS",
+                   help="minimum duration of one timed block of calls (default 0.002)")
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
+    return p
+
+
+def list_ops(module) -> str:
+    have = {spec.name for spec in available_ops(module)}
+    return "\n".join(f"{spec.name:45s} {'available' if spec.name in have else 'not in this build'}"
+                     for spec in REGISTRY)
+
+
+def choose_ops(text: str | None, module) -> list:
+    """The requested ops (all available by default); unavailable ones are
+    dropped with a note on stderr."""
+    if text is None:
+        return available_ops(module)
+    specs = [get_op(name) for name in parse_list(text)]
+    missing = [s.name for s in specs if not hasattr(module, s.function)]
+    if missing:
+        print(f"fastsmce.bench: skipping {', '.join(missing)}: not in this fastsmce build",
+              file=sys.stderr)
+    return [s for s in specs if hasattr(module, s.function)]
+
+
+def main(argv: list[str] | None = None, module=fastsmce) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.list:
+        print(list_ops(module))
+        return 0
+    try:
+        specs = choose_ops(args.ops, module)
+        cases = select_cases([s.name for s in specs], parse_shapes(args.shapes),
+                             parse_dtypes(args.dtypes), args.quick)
+    except ValueError as exc:
+        parser.error(str(exc))
+    if not cases:
+        parser.error("no cases selected")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be >= 1")
+
+    threads = args.threads if args.threads is not None else module.get_num_threads()
+    set_threads(module, threads)
+    cfg = TimingConfig.for_run(args.quick, args.time_per_case, args.min_time)
+    info = machine_info(module, threads, copy_hook(module)[0])
+    by_name = {s.name: s for s in specs}
+
+    results = []
+    bar = progress_bar(len(cases), enabled=not args.no_progress)
+    try:
+        for case in cases:
+            bar.set_postfix_str(case.label)
+            results.append(run_case(by_name[case.op], case, module, threads, cfg, args.seed))
+            gc.collect()  # at most one case's arrays alive at a time
+            bar.update(1)
+    finally:
+        bar.close()
+
+    print(render_report(info, cfg, results))
+    if args.json:
+        write_json(args.json, info, cfg, results)
+        print(f"\nwrote {args.json}")
+    if args.plot:
+        if write_plot(args.plot, info, results):
+            print(f"wrote {args.plot}")
+        else:
+            print("\n--plot: matplotlib is not installed, no plot drawn "
+                  "(pip install matplotlib); everything else was written", file=sys.stderr)
+    bad = failed_cases(results)
+    if bad:
+        print(f"\nfastsmce gave a wrong answer or an error in {len(bad)} case(s): "
+              + ", ".join(f"{r['op']} {'x'.join(map(str, r['shape']))} {r['dtype']}"
+                          for r in bad), file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

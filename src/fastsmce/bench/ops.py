@@ -1,0 +1,344 @@
+"""The operation registry: one ``OpSpec`` per benchmarked operation.
+
+An operation is benchmarked only when the fastsmce module has its function
+(``hasattr(fastsmce, spec.function)``), so entries for functions that have
+not landed yet appear by themselves once they do.
+
+Every spec names its inputs, its textbook NumPy implementation (which is
+both the ``numpy`` peer, run in the input dtype, and -- run on float64 copies
+of the inputs -- the reference every candidate is checked against), how to
+call fastsmce (with preallocated output buffers, like the copy baseline),
+its peers, and how many bytes it must write (the bytes read are the inputs).
+"""
+
+from __future__ import annotations
+
+import importlib
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+#: Peer columns, in table order ("numpy" is always the spec's reference).
+PEERS: tuple[str, ...] = ("numpy", "scipy", "torch")
+_PEER_MODULES = {"numpy": "numpy", "scipy": "scipy.special", "torch": "torch"}
+
+OK, WRONG, ERROR = "OK", "WRONG", "ERROR"
+NOT_INSTALLED = "not installed"
+NOT_AVAILABLE = "n/a"  # the peer has no such operation
+
+#: Normwise relative error (max |result - ref| / max |ref|) allowed against the
+#: float64 reference: a sanity check that catches wrong answers, not an
+#: accuracy test (tests/ holds those, with the tight bounds of DESIGN.md).
+TOLERANCE = {"float32": 1e-4, "float64": 1e-10}
+
+Factory = Callable[[tuple], Callable[[], Any]]
+
+
+# --------------------------------------------------------------------------
+# inputs
+# --------------------------------------------------------------------------
+
+def _logits(shape, dtype, rng) -> np.ndarray:
+    x = rng.standard_normal(shape, dtype=np.dtype(dtype).type)
+    x *= 2
+    return x
+
+
+def inputs_x(shape, dtype, rng) -> tuple:
+    return (_logits(shape, dtype, rng),)
+
+
+def inputs_class_target(shape, dtype, rng) -> tuple:
+    """Logits and int64 class indices along the last axis."""
+    return _logits(shape, dtype, rng), rng.integers(0, shape[-1], size=shape[:-1], dtype=np.int64)
+
+
+def inputs_binary_target(shape, dtype, rng) -> tuple:
+    """Logits and 0/1 targets of the same shape and dtype."""
+    return _logits(shape, dtype, rng), (rng.random(shape) < 0.5).astype(dtype)
+
+
+# --------------------------------------------------------------------------
+# textbook NumPy implementations (peer "numpy" and, in float64, the reference)
+# --------------------------------------------------------------------------
+
+def np_softmax(x):
+    e = np.exp(x - x.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def np_log_softmax(x):
+    s = x - x.max(axis=-1, keepdims=True)
+    return s - np.log(np.exp(s).sum(axis=-1, keepdims=True))
+
+
+def np_logsumexp(x):
+    m = x.max(axis=-1, keepdims=True)
+    return (m + np.log(np.exp(x - m).sum(axis=-1, keepdims=True)))[..., 0]
+
+
+def np_cross_entropy(x, target):
+    picked = np.take_along_axis(np_log_softmax(x), target[..., None], axis=-1)
+    return -picked.mean()
+
+
+def np_cross_entropy_with_grad(x, target):
+    idx = target[..., None]
+    s = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(s)
+    z = e.sum(axis=-1, keepdims=True)
+    loss = (np.log(z) - np.take_along_axis(s, idx, axis=-1)).mean()
+    grad = e / z
+    np.put_along_axis(grad, idx, np.take_along_axis(grad, idx, axis=-1) - 1, axis=-1)
+    grad /= target.size
+    return loss, grad
+
+
+def np_sigmoid(x):
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-x))
+
+
+def np_bce_with_logits_with_grad(x, z):
+    loss = (np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))).mean()
+    grad = (np_sigmoid(x) - z) / x.size
+    return loss, grad
+
+
+# --------------------------------------------------------------------------
+# candidate factories: each takes the input tuple, returns a zero-arg callable
+# --------------------------------------------------------------------------
+
+def fastsmce_call(function: str, buffer: str | None = None, rows: bool = False):
+    """fastsmce.<function>(*args), with a preallocated ``buffer=`` keyword
+    (``out`` / ``grad_out``) shaped like the input, or like its rows."""
+
+    def factory(module, args):
+        f = getattr(module, function)
+        if buffer is None:
+            return lambda: f(*args)
+        x = args[0]
+        buf = np.empty(x.shape[:-1] if rows else x.shape, dtype=x.dtype)
+        kw = {buffer: buf}
+        return lambda: f(*args, **kw)
+
+    return factory
+
+
+def scipy_call(function: str, **kw) -> Factory:
+    def factory(args):
+        f = getattr(importlib.import_module("scipy.special"), function)
+        return lambda: f(*args, **kw)
+
+    return factory
+
+
+def _torch_function(path: str):
+    obj = importlib.import_module("torch")
+    for part in path.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def torch_call(path: str, **kw) -> Factory:
+    """torch.<path>(*tensors, **kw), forward only."""
+
+    def factory(args):
+        import torch
+
+        f = _torch_function(path)
+        tensors = [torch.from_numpy(a) for a in args]
+        return lambda: f(*tensors, **kw)
+
+    return factory
+
+
+def torch_loss_and_grad(path: str) -> Factory:
+    """torch.<path>(logits, *rest) forward + backward: returns (loss, d loss / d logits)."""
+
+    def factory(args):
+        import torch
+
+        f = _torch_function(path)
+        x = torch.from_numpy(args[0]).requires_grad_(True)
+        rest = [torch.from_numpy(a) for a in args[1:]]
+
+        def run():
+            x.grad = None
+            loss = f(x, *rest)
+            loss.backward()
+            return loss, x.grad
+
+        return run
+
+    return factory
+
+
+# --------------------------------------------------------------------------
+# the registry
+# --------------------------------------------------------------------------
+
+def _same(x):
+    return x.nbytes
+
+
+def _rows(x):
+    return x.nbytes // max(1, x.shape[-1])
+
+
+def _scalar(x):
+    return x.itemsize
+
+
+def _scalar_and_same(x):
+    return x.itemsize + x.nbytes
+
+
+@dataclass(frozen=True)
+class OpSpec:
+    name: str  #: op name in tables, JSON and --ops
+    function: str  #: fastsmce attribute the op needs
+    inputs: Callable  #: (shape, dtype, rng) -> tuple of arrays
+    reference: Callable  #: textbook NumPy: the "numpy" peer and the float64 reference
+    fastsmce: Callable  #: (module, args) -> zero-arg callable
+    written: Callable  #: first input -> bytes the op writes (it reads all inputs)
+    note: str  #: how fastsmce is called / what is counted, for the table header
+    peers: Mapping[str, Factory] = field(default_factory=dict)  #: besides numpy
+
+    def peer_factory(self, peer: str) -> Factory | None:
+        if peer == "numpy":
+            return lambda args: (lambda: self.reference(*args))
+        return self.peers.get(peer)
+
+    def bytes_moved(self, args) -> int:
+        return sum(a.nbytes for a in args) + self.written(args[0])
+
+
+REGISTRY: tuple[OpSpec, ...] = (
+    OpSpec(
+        "softmax", "softmax", inputs_x, np_softmax,
+        fastsmce_call("softmax", "out"), _same,
+        "fastsmce.softmax(x, out=buf); bytes = read x + write out",
+        {"scipy": scipy_call("softmax", axis=-1), "torch": torch_call("softmax", dim=-1)},
+    ),
+    OpSpec(
+        "log_softmax", "log_softmax", inputs_x, np_log_softmax,
+        fastsmce_call("log_softmax", "out"), _same,
+        "fastsmce.log_softmax(x, out=buf); bytes = read x + write out",
+        {"scipy": scipy_call("log_softmax", axis=-1), "torch": torch_call("log_softmax", dim=-1)},
+    ),
+    OpSpec(
+        "logsumexp", "logsumexp", inputs_x, np_logsumexp,
+        fastsmce_call("logsumexp", "out", rows=True), _rows,
+        "fastsmce.logsumexp(x, out=buf); bytes = read x + write one value per row",
+        {"scipy": scipy_call("logsumexp", axis=-1), "torch": torch_call("logsumexp", dim=-1)},
+    ),
+    OpSpec(
+        "cross_entropy", "cross_entropy", inputs_class_target, np_cross_entropy,
+        fastsmce_call("cross_entropy"), _scalar,
+        "fastsmce.cross_entropy(logits, target) mean loss; bytes = read logits + int64 targets",
+        {"torch": torch_call("nn.functional.cross_entropy")},
+    ),
+    OpSpec(
+        "cross_entropy_with_grad", "cross_entropy_with_grad", inputs_class_target,
+        np_cross_entropy_with_grad,
+        fastsmce_call("cross_entropy_with_grad", "grad_out"), _scalar_and_same,
+        "fastsmce.cross_entropy_with_grad(logits, target, grad_out=buf) -> (loss, grad); "
+        "torch: forward + backward; bytes = read logits + targets + write grad",
+        {"torch": torch_loss_and_grad("nn.functional.cross_entropy")},
+    ),
+    OpSpec(
+        "sigmoid", "sigmoid", inputs_x, np_sigmoid,
+        fastsmce_call("sigmoid", "out"), _same,
+        "fastsmce.sigmoid(x, out=buf); bytes = read x + write out",
+        {"scipy": scipy_call("expit"), "torch": torch_call("sigmoid")},
+    ),
+    OpSpec(
+        "binary_cross_entropy_with_logits_with_grad",
+        "binary_cross_entropy_with_logits_with_grad", inputs_binary_target,
+        np_bce_with_logits_with_grad,
+        fastsmce_call("binary_cross_entropy_with_logits_with_grad", "grad_out"), _scalar_and_same,
+        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, target, grad_out=buf) "
+        "-> (loss, grad); torch: forward + backward; bytes = read logits + targets + write grad",
+        {"torch": torch_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
+    ),
+)
+
+_BY_NAME = {spec.name: spec for spec in REGISTRY}
+
+
+def get_op(name: str) -> OpSpec:
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        raise ValueError(
+            f"unknown op {name!r}; known ops: {', '.join(_BY_NAME)}"
+        ) from None
+
+
+def available_ops(module) -> list[OpSpec]:
+    """The registry entries whose fastsmce function exists in ``module``."""
+    return [spec for spec in REGISTRY if hasattr(module, spec.function)]
+
+
+# --------------------------------------------------------------------------
+# peers and checks
+# --------------------------------------------------------------------------
+
+_peer_cache: dict[str, Any] = {}
+
+
+def peer_module(peer: str):
+    """The peer's module, or None when it cannot be imported (cached)."""
+    if peer not in _peer_cache:
+        try:
+            _peer_cache[peer] = importlib.import_module(_PEER_MODULES[peer])
+        except Exception:  # ImportError, or a broken install raising anything else
+            _peer_cache[peer] = None
+    return _peer_cache[peer]
+
+
+def peer_version(peer: str) -> str | None:
+    if peer_module(peer) is None:
+        return None
+    top = importlib.import_module(_PEER_MODULES[peer].split(".")[0])
+    return str(getattr(top, "__version__", "?"))
+
+
+def to_numpy(result):
+    """Candidate result -> NumPy (tuples element-wise; torch tensors detached)."""
+    if isinstance(result, (tuple, list)):
+        return tuple(to_numpy(r) for r in result)
+    if hasattr(result, "detach"):
+        result = result.detach().cpu().numpy()
+    return np.asarray(result)
+
+
+def as_float64(args: tuple) -> tuple:
+    """Float inputs promoted to float64 (others, like integer targets, as they are)."""
+    return tuple(a.astype(np.float64) if a.dtype.kind == "f" else a for a in args)
+
+
+def relative_error(result, ref) -> float:
+    """Normwise relative error max|result - ref| / max|ref|; inf for a shape,
+    structure or NaN mismatch."""
+    if isinstance(ref, tuple):
+        if not isinstance(result, tuple) or len(result) != len(ref):
+            return math.inf
+        return max((relative_error(r, f) for r, f in zip(result, ref)), default=0.0)
+    if isinstance(result, tuple):
+        return math.inf
+    res = np.asarray(result, dtype=np.float64)
+    ref = np.asarray(ref, dtype=np.float64)
+    if res.shape != ref.shape:
+        return math.inf
+    if ref.size == 0:
+        return 0.0
+    diff = np.abs(res - ref)
+    worst = float(diff.max())
+    if math.isnan(worst):
+        return math.inf
+    scale = float(np.abs(ref).max())
+    return worst / scale if scale > 0 else worst

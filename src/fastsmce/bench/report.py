@@ -1,0 +1,160 @@
+"""Output: the text tables, the JSON file and the PNG plot."""
+
+from __future__ import annotations
+
+import json
+import math
+from itertools import groupby
+
+from .cases import format_shape
+from .ops import OK, PEERS, get_op
+from .runner import CANDIDATES, COPY
+
+_TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
+
+
+def format_time(seconds: float) -> str:
+    for scale, unit in _TIME_UNITS:
+        if seconds >= scale:
+            break
+    value = seconds / scale
+    digits = 3 - len(str(int(value))) if value < 1000 else 0
+    return f"{value:.{max(digits, 0)}f} {unit}"
+
+
+def format_speedup(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return f"{x:.0f}x" if x >= 100 else f"{x:.3g}x"
+
+
+def time_cell(record: dict) -> str:
+    return format_time(record["time"]) if record["check"] == OK and "time" in record \
+        else record["check"]
+
+
+def table_rows(results: list) -> list:
+    header = ["shape", "dtype", *CANDIDATES, *(f"x {p}" for p in PEERS), "%roof"]
+    rows = [header]
+    for r in results:
+        cands = r["candidates"]
+        roof = "-" if r["roof"] is None else f"{100 * r['roof']:.0f}%"
+        rows.append([
+            format_shape(r["shape"]), r["dtype"],
+            *(time_cell(cands[name]) for name in CANDIDATES),
+            *(format_speedup(r["speedup"][p]) for p in PEERS),
+            roof,
+        ])
+    return rows
+
+
+def render_table(rows: list) -> str:
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    lines = []
+    for n, row in enumerate(rows):
+        cells = [cell.ljust(w) if i < 2 else cell.rjust(w)
+                 for i, (cell, w) in enumerate(zip(row, widths))]
+        lines.append("  ".join(cells).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def machine_header(info: dict, cfg) -> str:
+    fs = info["fastsmce"]
+    yesno = {True: "yes", False: "no"}
+    simd = fs.get("simd", "?")
+    supported = fs.get("simd_supported")
+    if supported:
+        simd += f" (supported: {', '.join(supported)})"
+    peers = ", ".join(f"{p} {v}" if v else f"{p} not installed" for p, v in info["peers"].items())
+    return "\n".join([
+        f"fastsmce {fs.get('version', '?')} | SIMD {simd} | "
+        f"OpenMP {yesno.get(fs.get('openmp'), '?')} | threads {info['threads']} | "
+        f"{fs.get('compiler', '?')}",
+        f"CPU: {info['cpu']} | {info['logical_cpus']} logical CPUs "
+        f"({info['usable_cpus']} usable) | {info['platform']} | Python {info['python']}",
+        f"peers: {peers} (numpy/scipy run single-threaded; torch set to {info['threads']} threads)",
+        f"time per call: median of interleaved repeats, each >= {format_time(cfg.block_time)}, "
+        f"~{cfg.budget:g} s per candidate and case; speed-up x peer = peer time / fastsmce time",
+        f"%roof: copy time of the op's bytes (read + written) / fastsmce time, copy bandwidth "
+        f"measured per case with {info['copy']} ({info['threads']} threads)",
+        "fastsmce is timed with preallocated outputs (out= / grad_out=), like the copy; "
+        "peers allocate theirs",
+    ])
+
+
+def render_report(info: dict, cfg, results: list) -> str:
+    parts = [machine_header(info, cfg)]
+    for op, group in groupby(results, key=lambda r: r["op"]):
+        parts.append(f"\n== {op} ==  {get_op(op).note}\n{render_table(table_rows(list(group)))}")
+    return "\n".join(parts)
+
+
+def failed_cases(results: list) -> list:
+    """Cases where fastsmce itself gave a wrong answer or raised."""
+    return [r for r in results if r["candidates"]["fastsmce"]["check"] != OK]
+
+
+def _clean(obj):
+    """JSON-safe: non-finite floats become null."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: _clean(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_clean(v) for v in obj]
+    return obj
+
+
+def write_json(path: str, info: dict, cfg, results: list) -> None:
+    doc = {
+        "machine": info,
+        "settings": {"block_time": cfg.block_time, "budget": cfg.budget,
+                     "min_repeats": cfg.min_repeats, "max_repeats": cfg.max_repeats,
+                     "candidates": list(CANDIDATES), "baseline": COPY,
+                     "units": {"time": "seconds per call", "bytes": "bytes",
+                               "copy_bandwidth": "bytes per second",
+                               "roof": "fraction of copy bandwidth"}},
+        "results": results,
+    }
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(_clean(doc), f, indent=1)
+        f.write("\n")
+
+
+def write_plot(path: str, info: dict, results: list) -> bool:
+    """Speed-up bars (log scale) over each peer, one panel per op.  False
+    (and nothing written) when matplotlib is not installed."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return False
+    groups = [(op, list(g)) for op, g in groupby(results, key=lambda r: r["op"])]
+    fig, axes = plt.subplots(len(groups), 1, squeeze=False,
+                             figsize=(max(6.0, 1.1 * max(len(g) for _, g in groups) + 2),
+                                      3.2 * len(groups)))
+    width = 0.8 / len(PEERS)
+    for ax, (op, group) in zip(axes[:, 0], groups):
+        for i, peer in enumerate(PEERS):
+            xs = [j + (i - (len(PEERS) - 1) / 2) * width for j in range(len(group))]
+            ys = [r["speedup"][peer] or math.nan for r in group]  # no bar when missing
+            ax.bar(xs, ys, width, label=f"x {peer}")
+        ax.axhline(1.0, color="black", linewidth=0.8)
+        ax.set_yscale("log")
+        ax.set_xticks(range(len(group)))
+        ax.set_xticklabels([f"{format_shape(r['shape'])}\n{r['dtype']}" for r in group],
+                           fontsize=8)
+        ax.set_ylabel("speed-up")
+        ax.set_title(op, fontsize=10)
+        ax.legend(fontsize=8, loc="best")
+    fs = info["fastsmce"]
+    fig.suptitle(f"fastsmce {fs.get('version', '?')} speed-up ({fs.get('simd', '?')}, "
+                 f"{info['threads']} threads) - {info['cpu']}", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
