@@ -33,7 +33,13 @@ FS_INLINE V v_loadp(const T *p, int64_t k, T fill) {
     __m256i m = fs_avx2_mask(k);
     return FS_MM(blendv)(FS_MM(set1)(fill), FS_MM(maskload)(p, m), FS_CAST_MASK(m));
 }
-FS_INLINE void v_storep(T *p, V v, int64_t k) { FS_MM(maskstore)(p, fs_avx2_mask(k), v); }
+/* element stores: vmaskmov stores are microcoded and slow on AMD Zen */
+FS_INLINE void v_storep(T *p, V v, int64_t k) {
+    T tmp[VL];
+    int64_t j;
+    FS_MM(storeu)(tmp, v);
+    for (j = 0; j < k; j++) p[j] = tmp[j];
+}
 FS_INLINE V v_add(V a, V b) { return FS_MM(add)(a, b); }
 FS_INLINE V v_sub(V a, V b) { return FS_MM(sub)(a, b); }
 FS_INLINE V v_mul(V a, V b) { return FS_MM(mul)(a, b); }

@@ -36,6 +36,23 @@
 #define FS_X86 0
 #endif
 
+/* Ask for the next row while this one is computed: the max pass of a row is
+ * bound by memory and the exp pass by arithmetic, so without this they take
+ * turns instead of overlapping.  Rows above FS_PREFETCH_MAX bytes are left to
+ * the hardware prefetchers. */
+#define FS_PREFETCH_MAX (64 * 1024)
+#if defined(__GNUC__) || defined(__clang__)
+#define FS_PREFETCH_LINE(p) __builtin_prefetch((p), 0, 3)
+#else
+#define FS_PREFETCH_LINE(p) ((void)(p))
+#endif
+static inline void fs_prefetch(const void *p, int64_t bytes) {
+    const char *c = (const char *)p;
+    int64_t i;
+    if (bytes > FS_PREFETCH_MAX) return;
+    for (i = 0; i < bytes; i += 64) FS_PREFETCH_LINE(c + i);
+}
+
 /* Fold block or chunk statistics: (M, S) <- (M, S) combined with (m, s), where
  * S = sum exp(x - M).  An all -inf piece (m = -inf, s = 0) adds nothing; a NaN
  * anywhere makes S NaN.  Used by the kernels and by callers that combine the
