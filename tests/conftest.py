@@ -14,7 +14,12 @@ import fastsmce  # noqa: E402
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "slow: long-running test (run on demand)")
+    # also declared in pyproject.toml; repeated so the suite runs under any config
+    for line in ("slow: long-running test (run on demand)",
+                 "threads: OpenMP thread control / determinism across thread counts",
+                 "simd: forces each SIMD path (FASTSMCE_SIMD) in a subprocess",
+                 "torch: parity test against PyTorch (skipped when torch is not installed)"):
+        config.addinivalue_line("markers", line)
 
 
 @pytest.fixture(autouse=True)

@@ -63,6 +63,13 @@ def _row_stats(xl):
     return d, e, m, s, finite_row, has_nan, has_pinf, all_ninf
 
 
+def _out(r, as_longdouble):
+    if as_longdouble:
+        return r
+    with np.errstate(over="ignore"):  # beyond float64 range: +-inf, the right answer
+        return r.astype(np.float64)
+
+
 def logsumexp_ref(x, axis=-1, keepdims=False, as_longdouble=False):
     xl, ax = _rows(x, axis)
     d, e, m, s, finite_row, has_nan, has_pinf, all_ninf = _row_stats(xl)
@@ -74,7 +81,7 @@ def logsumexp_ref(x, axis=-1, keepdims=False, as_longdouble=False):
     r = np.where(has_nan, LD(np.nan), r)
     if keepdims:
         r = np.expand_dims(r, ax)
-    return r if as_longdouble else r.astype(np.float64)
+    return _out(r, as_longdouble)
 
 
 def softmax_ref(x, axis=-1, as_longdouble=False):
@@ -84,7 +91,7 @@ def softmax_ref(x, axis=-1, as_longdouble=False):
         p = e / s[..., None]
     p = np.where(finite_row[..., None], p, LD(np.nan))
     p = np.moveaxis(p, -1, ax)
-    return p if as_longdouble else p.astype(np.float64)
+    return _out(p, as_longdouble)
 
 
 def log_softmax_ref(x, axis=-1, as_longdouble=False):
@@ -94,7 +101,7 @@ def log_softmax_ref(x, axis=-1, as_longdouble=False):
         lp = d - np.log(s)[..., None]
     lp = np.where(finite_row[..., None], lp, LD(np.nan))
     lp = np.moveaxis(lp, -1, ax)
-    return lp if as_longdouble else lp.astype(np.float64)
+    return _out(lp, as_longdouble)
 
 
 def softmax_backward_ref(grad, probs, axis=-1, as_longdouble=False):
@@ -103,7 +110,7 @@ def softmax_backward_ref(grad, probs, axis=-1, as_longdouble=False):
     p, _ = _rows(probs, axis)
     dot = (g * p).sum(axis=-1, keepdims=True)
     r = np.moveaxis(p * (g - dot), -1, ax)
-    return r if as_longdouble else r.astype(np.float64)
+    return _out(r, as_longdouble)
 
 
 def log_softmax_backward_ref(grad, log_probs, axis=-1, as_longdouble=False):
@@ -111,7 +118,7 @@ def log_softmax_backward_ref(grad, log_probs, axis=-1, as_longdouble=False):
     g, ax = _rows(grad, axis)
     lp, _ = _rows(log_probs, axis)
     r = np.moveaxis(g - np.exp(lp) * g.sum(axis=-1, keepdims=True), -1, ax)
-    return r if as_longdouble else r.astype(np.float64)
+    return _out(r, as_longdouble)
 
 
 def softmax_backward_scale(grad, probs, axis=-1):

@@ -275,3 +275,16 @@ def test_keepdims_and_out_are_keyword_only(rng):
         fastsmce.softmax(x, -1, np.empty_like(x))
     with pytest.raises(TypeError):
         fastsmce.logsumexp(x, -1, True)
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_logsumexp_of_1d_input_into_0d_out(dtype, rng):
+    x = rng.standard_normal(1000).astype(dtype)
+    out = np.full((), SENTINEL, dtype)
+    got = fastsmce.logsumexp(x, out=out)
+    assert got is out
+    compare("logsumexp", out, [x], -1)
+    out1 = np.full((1,), SENTINEL, dtype)
+    got = fastsmce.logsumexp(x, keepdims=True, out=out1)
+    assert got is out1
+    compare("logsumexp", out1, [x], -1, keepdims=True)

@@ -15,6 +15,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 CHECK = os.path.join(HERE, "_simd_check.py")
 RANK = {"scalar": 0, "avx2": 1, "avx512": 2}
 
+pytestmark = pytest.mark.simd
+
 
 def _run(simd, *args, timeout=300):
     env = dict(os.environ)

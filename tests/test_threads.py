@@ -15,6 +15,8 @@ from _cases import FUNCS, call, gen_inputs
 
 OPENMP = fastsmce.show_config(mode="dicts")["openmp"]
 
+pytestmark = pytest.mark.threads
+
 
 DET_CASES = [
     ((4096, 100), -1, np.float32),
