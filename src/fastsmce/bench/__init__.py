@@ -4,7 +4,11 @@ The case definitions and the operation registry live here so that the
 pytest-benchmark suite in ``benchmarks/`` times exactly the same cases.
 """
 
-from .cases import DTYPES, QUICK_CASES, SHAPES, Case, format_shape, parse_shapes, select_cases
+from .cases import (
+    DTYPES, QUICK_CASES, SHAPES, Case, format_shape, parse_dtypes, parse_list, parse_shapes,
+    select_cases,
+)
+from .machine import set_threads
 from .ops import (
     PEERS, REGISTRY, TOLERANCE, OpSpec, as_float64, available_ops, get_op, peer_module,
     relative_error, to_numpy,
@@ -15,6 +19,7 @@ from .timing import TimingConfig, time_interleaved
 __all__ = [
     "CANDIDATES", "DTYPES", "PEERS", "QUICK_CASES", "REGISTRY", "SHAPES", "TOLERANCE",
     "Case", "OpSpec", "TimingConfig", "as_float64", "available_ops", "candidate_factories",
-    "format_shape", "get_op", "make_copy", "parse_shapes", "peer_module", "relative_error",
-    "run_case", "select_cases", "time_interleaved", "to_numpy",
+    "format_shape", "get_op", "make_copy", "parse_dtypes", "parse_list", "parse_shapes",
+    "peer_module", "relative_error", "run_case", "select_cases", "set_threads",
+    "time_interleaved", "to_numpy",
 ]

@@ -26,7 +26,8 @@ class SimpleBar:
 
     def _draw(self) -> None:
         filled = self.width * self.n // max(self.total, 1)
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {self.n}/{self.total} {self.postfix}"
+        bar = "#" * filled + "." * (self.width - filled)
+        line = f"[{bar}] {self.n}/{self.total} {self.postfix}"
         if self.tty:  # redraw in place
             self.file.write("\r" + line.ljust(self._last_len))
             self._last_len = len(line)

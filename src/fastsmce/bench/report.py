@@ -74,7 +74,8 @@ def machine_header(info: dict, cfg) -> str:
         f"{fs.get('compiler', '?')}",
         f"CPU: {info['cpu']} | {info['logical_cpus']} logical CPUs "
         f"({info['usable_cpus']} usable) | {info['platform']} | Python {info['python']}",
-        f"peers: {peers} (numpy/scipy run single-threaded; torch set to {info['threads']} threads)",
+        f"peers: {peers} (numpy/scipy run single-threaded; "
+        f"torch set to {info['threads']} threads)",
         f"time per call: median of interleaved repeats, each >= {format_time(cfg.block_time)}, "
         f"~{cfg.budget:g} s per candidate and case; speed-up x peer = peer time / fastsmce time",
         f"%roof: copy time of the op's bytes (read + written) / fastsmce time, copy bandwidth "

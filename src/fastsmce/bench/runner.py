@@ -4,7 +4,6 @@ return a JSON-ready dict."""
 
 from __future__ import annotations
 
-import gc
 import math
 import traceback
 from typing import Callable
@@ -78,7 +77,6 @@ def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
         records[name], fn = _check(factory, args, ref, case.dtype)
         if fn is not None:
             fns[name] = fn
-        gc.collect()  # drop the check's result before the next candidate
     del ref
 
     fns[COPY] = make_copy(module, args[0])

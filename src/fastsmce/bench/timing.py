@@ -33,7 +33,7 @@ class TimingConfig:
         if os.environ.get("FASTSMCE_BENCH_FAST", "") not in ("", "0"):
             base = cls(block_time=1e-4, budget=0.005, min_repeats=3)
         elif quick:
-            base = cls(budget=0.2)
+            base = cls(budget=0.1)
         else:
             base = cls()
         return cls(
