@@ -45,7 +45,7 @@ def _c_sources():
 
 def _depends():
     """Headers and included templates: a change to any of them rebuilds the module."""
-    pats = ("*.h", "*.inc")
+    pats = ("*.h", "*.inc", "*.pxi", "*.pxd")
     found = []
     for root in ("csrc", os.path.join("src", "fastsmce")):
         for pat in pats:

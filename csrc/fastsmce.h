@@ -92,4 +92,9 @@ const char *fs_compiler(void);
 #ifdef __cplusplus
 }
 #endif
+
+/* the other kernel families */
+#include "fastsmce_xent.h"
+#include "fastsmce_sigmoid.h"
+#include "fastsmce_sampling.h"
 #endif /* FASTSMCE_H */

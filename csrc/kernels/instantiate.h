@@ -48,6 +48,11 @@
 #endif
 #include "../simd/exp.h"
 #include "softmax.inc"
+/* the other kernel families (see family.h); each ends with its own table */
+#include "family.h"
+#include "xent.inc"
+#include "sigmoid.inc"
+#include "sampled.inc"
 
 #ifdef FS_TARGET
 #if defined(__clang__)

@@ -16,6 +16,12 @@ from ._core import (
     softmax_backward,
 )
 
+# cross-entropy (csrc/kernels/xent.inc, _xent.pxi)
+
+# multi-label sigmoid and binary cross-entropy (csrc/kernels/sigmoid.inc, _sigmoid.pxi)
+
+# candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
+
 __all__ = [
     "softmax",
     "log_softmax",

@@ -551,6 +551,14 @@ def log_softmax_backward(grad, log_probs, axis=-1, *, out=None):
     return _backward(OP_LOG_SOFTMAX_BWD, grad, log_probs, "log_probs", axis, out)
 
 # ---------------------------------------------------------------------------
+# the other families: each binds its C entry points (csrc/fastsmce_<fam>.h)
+# ---------------------------------------------------------------------------
+
+include "_xent.pxi"
+include "_sigmoid.pxi"
+include "_sampling.pxi"
+
+# ---------------------------------------------------------------------------
 # test and benchmark hooks
 # ---------------------------------------------------------------------------
 
