@@ -17,6 +17,7 @@ from ._core import (
 )
 
 # cross-entropy (csrc/kernels/xent.inc, _xent.pxi)
+from ._core import cross_entropy, cross_entropy_with_grad
 
 # multi-label sigmoid and binary cross-entropy (csrc/kernels/sigmoid.inc, _sigmoid.pxi)
 
@@ -28,6 +29,8 @@ __all__ = [
     "logsumexp",
     "softmax_backward",
     "log_softmax_backward",
+    "cross_entropy",
+    "cross_entropy_with_grad",
     "set_num_threads",
     "get_num_threads",
     "show_config",

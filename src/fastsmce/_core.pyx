@@ -10,7 +10,7 @@ import numpy as np
 
 from libc.stdint cimport int64_t
 from libc.stdlib cimport malloc, free
-from libc.string cimport memcpy
+from libc.string cimport memcpy, memset
 from libc.math cimport log, INFINITY
 from cython.parallel cimport prange
 
@@ -27,6 +27,10 @@ cdef extern from "fastsmce.h" nogil:
     ctypedef enum fs_dtype:
         FS_FLOAT32
         FS_FLOAT64
+    ctypedef enum fs_status:
+        FS_OK
+        FS_ERR_NOMEM
+        FS_ERR_ARG
     ctypedef enum fs_isa:
         FS_ISA_SCALAR
         FS_ISA_AVX2
