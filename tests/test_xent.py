@@ -351,6 +351,8 @@ def test_bad_input_raises_before_writing():
     _bad(ValueError, "label_smoothing must lie in", x, t, label_smoothing=float("nan"))
     _bad(TypeError, "label_smoothing must be a number", x, t, label_smoothing="a")
     _bad(TypeError, "ignore_index must be an integer", x, t, ignore_index=1.5)
+    _bad(ValueError, "ignore_index must fit in int64", x, t, ignore_index=2**64)
+    _bad(IndexError, "class index 3", x, np.array([0, 1, 3, 1]), weight=np.ones(3))
     _bad(TypeError, "logits must be a real", np.zeros((4, 3), dtype=complex), t)
     _bad(np.exceptions.AxisError, "axis 2 is out of bounds", x, t, axis=2)
     with pytest.raises(ValueError, match="at least one dimension"):

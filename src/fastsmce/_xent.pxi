@@ -148,6 +148,53 @@ cdef _xent_plan(XentJob *j, cnp.ndarray x, int ax, cnp.ndarray p, cnp.ndarray g)
             j.outer_st[a][d] = dst[a][d]
 
 
+cdef int64_t _xent_check_labels(const int64_t *lp, int64_t n, int64_t ncls, int64_t ign,
+                                int64_t *first_bad) noexcept nogil:
+    """how many labels lie outside [0, ncls) and are not ign; the first one in *first_bad"""
+    cdef int64_t r, v, nbad = 0
+    for r in range(n):
+        v = lp[r]
+        if (<uint64_t>v >= <uint64_t>ncls) and v != ign:
+            if nbad == 0:
+                first_bad[0] = v
+            nbad += 1
+    return nbad
+
+
+cdef int64_t _xent_count(const int64_t *lp, int64_t n, int64_t ign) noexcept nogil:
+    cdef int64_t r, c = 0
+    for r in range(n):
+        c += lp[r] == ign
+    return c
+
+
+cdef double _xent_weight_total(const int64_t *lp, int64_t n, int64_t ign, const char *w,
+                               int isz) noexcept nogil:
+    """sum of w[label] over the labels that are not ign (all in range), in row order"""
+    cdef int64_t r
+    cdef double s = 0
+    for r in range(n):
+        if lp[r] != ign:
+            s += (<const double *>w)[lp[r]] if isz == 8 else (<const float *>w)[lp[r]]
+    return s
+
+
+cdef double _xent_sum(const double *a, int64_t n) noexcept nogil:
+    """sum in a fixed order (four interleaved partial sums), whatever the threads"""
+    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
+    cdef int64_t r = 0
+    while r + 4 <= n:
+        s0 += a[r]
+        s1 += a[r + 1]
+        s2 += a[r + 2]
+        s3 += a[r + 3]
+        r += 4
+    while r < n:
+        s0 += a[r]
+        r += 1
+    return (s0 + s1) + (s2 + s3)
+
+
 cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
     """(labels int64 C-contiguous, None) or (None, probabilities of x's dtype)"""
     cdef cnp.ndarray t = target if type(target) is np.ndarray else np.asarray(target)
@@ -232,28 +279,24 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
     cdef bint f64 = cnp.PyArray_ITEMSIZE(x) == 8
     for v in batch_shape:
         R *= v
-    cdef int64_t ign64 = ign if -(2 ** 63) <= ign < 2 ** 63 else -1   # else matches no label
+    if not -(2 ** 63) <= ign < 2 ** 63:
+        raise ValueError(f"ignore_index must fit in int64; got {ign}")
+    cdef int64_t ign64 = ign
     # class indices: range check and the "mean" denominator (sum of the counted weights)
     if w is not None:
         wp = <char *>cnp.PyArray_DATA(w)
     if lab is not None:
         lp = <const int64_t *>cnp.PyArray_DATA(lab)
         with nogil:
-            for r in range(R):
-                v = lp[r]
-                if v == ign64:
-                    continue
-                if v < 0 or v >= ncls:
-                    nbad += 1
-                    if nbad == 1:
-                        bad = v
-                    continue
-                if wp == NULL:
-                    denom += 1
-                elif f64:
-                    denom += (<double *>wp)[v]
-                else:
-                    denom += (<float *>wp)[v]
+            nbad = _xent_check_labels(lp, R, ncls, ign64, &bad)
+            if nbad:
+                pass        # raised below; the weights must not be indexed by a bad label
+            elif wp == NULL:
+                denom = <double>(R - _xent_count(lp, R, ign64))
+            elif f64:
+                denom = _xent_weight_total(lp, R, ign64, <const char *>wp, 8)
+            else:
+                denom = _xent_weight_total(lp, R, ign64, <const char *>wp, 4)
         if nbad:
             raise IndexError(f"target holds class index {bad} outside [0, {ncls}) "
                              f"(and not ignore_index={ignore_index})")
@@ -292,10 +335,8 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
         if loss.ndim == 0:
             loss = loss[()]
     else:
-        lp2 = <double *>cnp.PyArray_DATA(losses)
         with nogil:
-            for r in range(R):
-                total += lp2[r]
+            total = _xent_sum(<const double *>cnp.PyArray_DATA(losses), R)
         if reduction == "mean":
             total = total / denom if denom != 0 else float("nan")
         loss = x.dtype.type(total)
