@@ -16,6 +16,27 @@ def softmax_backward(
 def log_softmax_backward(
     grad: ArrayLike, log_probs: ArrayLike, axis: int = -1, *, out: NDArray[np.floating[Any]] | None = None
 ) -> NDArray[np.floating[Any]]: ...
+def cross_entropy(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int = -1,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: Literal["none", "mean", "sum"] = "mean",
+    label_smoothing: float = 0.0,
+) -> NDArray[np.floating[Any]] | np.floating[Any]: ...
+def cross_entropy_with_grad(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    axis: int = -1,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: Literal["none", "mean", "sum"] = "mean",
+    label_smoothing: float = 0.0,
+    grad_out: NDArray[np.floating[Any]] | None = None,
+) -> tuple[NDArray[np.floating[Any]] | np.floating[Any], NDArray[np.floating[Any]]]: ...
 def set_num_threads(n: int | None) -> None: ...
 def get_num_threads() -> int: ...
 @overload
