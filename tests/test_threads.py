@@ -26,6 +26,8 @@ DET_CASES = [
     ((1, 1000003), -1, np.float32),
     ((1, 1000003), -1, np.float64),
     ((1000, 300), 0, np.float32),       # axis 0 of a C-ordered array
+    ((3000, 17), 0, np.float32),        # columns 16 + 1 split across threads: one alone
+    ((3000, 17), 0, np.float64),
     ((1000, 300), 0, np.float64),
     ((40, 30, 50), 1, np.float32),
 ]

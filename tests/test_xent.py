@@ -414,7 +414,8 @@ def test_no_n_by_c_temporaries(kind):
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape,axis,kind", [((4096, 100), -1, "int"), ((3000, 300), -1, "prob"),
                                               ((64, 10, 8, 9), 1, "int"), ((4, 200000), -1, "int"),
-                                              ((50000, 3), -1, "int")])
+                                              ((50000, 3), -1, "int"), ((3000, 17), 0, "int"),
+                                              ((3000, 17), 0, "prob")])
 def test_threads_bit_identical(dtype, shape, axis, kind):
     x, t, w = make(shape, axis=axis, dtype=dtype, kind=kind, ignore_every=7 if kind == "int" else 0)
     res = []
