@@ -11,7 +11,7 @@ import numpy as np
 from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
-from libc.math cimport log, INFINITY
+from libc.math cimport log, INFINITY, NAN
 from cython.parallel cimport prange
 
 from numpy.exceptions import AxisError

@@ -195,9 +195,24 @@ cdef double _xent_sum(const double *a, int64_t n) noexcept nogil:
     return (s0 + s1) + (s2 + s3)
 
 
+cdef bint _xent_is_labels(cnp.ndarray t, cnp.ndarray x, int ax):
+    """t is already what the kernel reads: int64, C-contiguous, x's shape without ax"""
+    cdef int d, nd = cnp.PyArray_NDIM(x)
+    if (cnp.PyArray_TYPE(t) != cnp.NPY_INT64 or not cnp.PyArray_IS_C_CONTIGUOUS(t)
+            or not cnp.PyArray_ISALIGNED(t) or cnp.PyArray_ISBYTESWAPPED(t)
+            or cnp.PyArray_NDIM(t) != nd - 1):
+        return False
+    for d in range(nd - 1):
+        if cnp.PyArray_DIMS(t)[d] != cnp.PyArray_DIMS(x)[d if d < ax else d + 1]:
+            return False
+    return True
+
+
 cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
     """(labels int64 C-contiguous, None) or (None, probabilities of x's dtype)"""
     cdef cnp.ndarray t = target if type(target) is np.ndarray else np.asarray(target)
+    if _xent_is_labels(t, x, ax):
+        return t, None
     kind = t.dtype.kind
     full_shape = (<object>x).shape
     tshape = (<object>t).shape
@@ -266,19 +281,24 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
     cdef int64_t ncls = cnp.PyArray_DIMS(x)[ax]
     full_shape = (<object>x).shape
     batch_shape = full_shape[:ax] + full_shape[ax + 1:]
-    labels, probs = _xent_target(target, x, ax, batch_shape)
+    if type(target) is np.ndarray and _xent_is_labels(target, x, ax):
+        labels, probs = target, None
+    else:
+        labels, probs = _xent_target(target, x, ax, batch_shape)
     cdef cnp.ndarray w = _xent_weight(weight, x, ncls)
     cdef cnp.ndarray lab = labels
     cdef cnp.ndarray prb = probs
     cdef cnp.ndarray g = None
     cdef XentJob j
     cdef int64_t R = 1, r, v, nbad = 0, bad = 0
+    cdef int d
     cdef double denom = 0, total = 0
     cdef const int64_t *lp
     cdef char *wp = NULL
     cdef bint f64 = cnp.PyArray_ITEMSIZE(x) == 8
-    for v in batch_shape:
-        R *= v
+    for d in range(nd):
+        if d != ax:
+            R *= cnp.PyArray_DIMS(x)[d]
     if not -(2 ** 63) <= ign < 2 ** 63:
         raise ValueError(f"ignore_index must fit in int64; got {ign}")
     cdef int64_t ign64 = ign
@@ -311,7 +331,15 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
                 prb = _unalias(prb, g)
         else:
             g = np.empty_like(x)
-    cdef cnp.ndarray losses = np.empty(R, dtype=np.float64)
+    cdef cnp.ndarray losses = None
+    cdef double *lbuf
+    if reduction == "none":
+        losses = np.empty(R, dtype=np.float64)
+        lbuf = <double *>cnp.PyArray_DATA(losses)
+    else:
+        lbuf = <double *>malloc(max(R, 1) * sizeof(double))
+        if lbuf == NULL:
+            raise MemoryError("fastsmce: out of memory for the per-example losses")
     # fill the job
     memset(&j, 0, sizeof(j))
     j.dt = FS_FLOAT64 if f64 else FS_FLOAT32
@@ -326,20 +354,25 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
     j.base.smoothing = eps
     j.base.grad_scale = (1.0 / denom if denom != 0 else 0.0) if reduction == "mean" else 1.0
     j.base.grad = cnp.PyArray_DATA(g) if g is not None else NULL
-    j.base.loss = <double *>cnp.PyArray_DATA(losses)
-    if R:
-        _xent_run(&j)
+    j.base.loss = lbuf
+    try:
+        if R:
+            _xent_run(&j)
+        if losses is None:
+            with nogil:
+                total = _xent_sum(lbuf, R)
+    finally:
+        if losses is None:
+            free(lbuf)
     # reduce in row order (fixed, so any thread count gives the same bits)
     if reduction == "none":
         loss = losses.astype(x.dtype).reshape(batch_shape)
         if loss.ndim == 0:
             loss = loss[()]
     else:
-        with nogil:
-            total = _xent_sum(<const double *>cnp.PyArray_DATA(losses), R)
         if reduction == "mean":
-            total = total / denom if denom != 0 else float("nan")
-        loss = x.dtype.type(total)
+            total = total / denom if denom != 0 else NAN
+        loss = np.float64(total) if f64 else np.float32(total)
     if g is not None and grad_out is not None and g is not grad_out:
         grad_out[...] = g
         g = grad_out
