@@ -128,3 +128,15 @@ def test_logsumexp_keepdims_matches_reference(rng):
             exp_shape[axis] = 1
             assert got.shape == tuple(exp_shape)
             assert_log_close(got, logsumexp_ref(x, axis, keepdims=True), dtype)
+
+
+@pytest.mark.parametrize("n", [29, 200, 3001])
+def test_column_sums_do_not_drift(n):
+    """softmax over axis 0 (column kernels, one element per row in each lane): many equal
+    small terms next to a large one once drifted the float32 sums by ~1e-6."""
+    x = np.full((n, 3), 0.5, np.float32)
+    x[0] = 6
+    p = fastsmce.softmax(x, axis=0)
+    np.testing.assert_allclose(p.astype(np.float64).sum(0), 1.0, rtol=0, atol=2.5e-7)
+    q = fastsmce.softmax(np.ascontiguousarray(x.T), axis=1)
+    np.testing.assert_allclose(p.T, q, rtol=4e-7)
