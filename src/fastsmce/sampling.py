@@ -61,8 +61,8 @@ def fixed_unigram_candidate_sampler(true_classes, num_true, num_sampled, unique,
     every call; FixedUnigramSampler keeps it.
     Returns (sampled, true_expected_count, sampled_expected_count).
     """
-    return FixedUnigramSampler(unigrams, distortion)(true_classes, num_true, num_sampled, unique,
-                                                     range_max, seed=seed)
+    s = _Sampler(2, range_max, unigrams, distortion)
+    return s.sample(true_classes, num_true, num_sampled, unique, seed)[:3]
 
 
 class FixedUnigramSampler:
