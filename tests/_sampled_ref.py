@@ -4,6 +4,8 @@ tests/test_sampled_softmax.py and tests/test_nce.py."""
 
 import numpy as np
 
+from fastsmce import sampling as _sampling
+
 FLT_MAX = float(np.finfo(np.float32).max)
 
 
@@ -55,7 +57,7 @@ def grads(mode, W, b, labels, X, sampled_values, remove_accidental_hits=True, su
         p = np.exp(logits - logits.max(axis=1, keepdims=True))
         g = p / p.sum(axis=1, keepdims=True) - targets
     else:
-        g = 1.0 / (1.0 + np.exp(-logits)) - targets
+        g = 0.5 * (1.0 + np.tanh(0.5 * logits)) - targets  # sigmoid, no overflow
     nt = labels.shape[1]
     ids = np.concatenate([labels, np.broadcast_to(sampled, (X.shape[0], sampled.size))], axis=1)
     gx = np.einsum("nk,nkd->nd", g, W[ids])
@@ -75,3 +77,22 @@ def dense(grads, num_classes):
     gw[grads.ids] = grads.weights
     gb[grads.ids] = grads.biases
     return gw, gb
+
+
+def problem(rng, N=7, D=5, C=30, S=9, nt=1, dtype=np.float64, unique=True, hits=True):
+    """a small problem whose sampled classes include true labels (accidental hits);
+    unique=False gives repeated sampled classes"""
+    W = rng.standard_normal((C, D)).astype(dtype)
+    b = rng.standard_normal(C).astype(dtype)
+    X = rng.standard_normal((N, D)).astype(dtype)
+    lab = rng.integers(0, C, (N, nt))
+    if nt > 1:
+        lab[0, 1] = lab[0, 0]  # a repeated label
+    sv = _sampling.log_uniform_candidate_sampler(lab, nt, S, unique, C, seed=7)
+    if hits:
+        s = sv[0].copy()
+        s[0] = lab[1, 0]
+        if not unique:
+            s[1] = s[0]
+        sv = (s, sv[1], sv[2])
+    return W, b, lab, X, sv
