@@ -14,8 +14,9 @@
  *   fs_sampled_rows        per example: the true logits (row dots), log-Q and
  *                          hit masking, softmax or sigmoid cross-entropy, the
  *                          loss and, in place of the logits, d loss / d logits;
- *   (the caller)           d inputs = G @ rows[:ks];  d rows[:ks] = G^T @ inputs
- *   fs_sampled_col_sums    d biases of the sampled columns;
+ *   (the caller)           d inputs = G @ rows[:ks];  d rows[:ks] = G^T @ [inputs, 1]
+ *                          (a column of ones after the inputs makes the last
+ *                          column of that product d biases: no separate pass);
  *   fs_sampled_add_true_dx / fs_sampled_add_true_dw   the true-label terms.
  * Every function is single-threaded and re-entrant; results do not depend on how
  * the caller splits rows or classes across threads.
@@ -81,7 +82,8 @@ typedef struct fs_sampled_args {
     int grad;                 /* nonzero: write the gradients */
     int64_t n, d, num_true, num_sampled;
     int64_t ks;               /* logits columns: the distinct sampled ids */
-    const void *x;            /* (n, d) inputs, dense */
+    const void *x;            /* (n, d) inputs, row stride ldx >= d */
+    int64_t ldx;
     const void *wk;           /* (K, d) gathered weight rows, dense */
     const void *tcorr;        /* (n, num_true) bias - log Q of each true column */
     const void *scorr;        /* (S) bias - log Q of each sampled column */
@@ -99,14 +101,12 @@ typedef struct fs_sampled_args {
 int fs_sampled_rows(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1);
 /* dx[i, :] += sum_t gtrue[i, t] * wk[tcol[i, t], :] for i in r0 .. r1-1 */
 void fs_sampled_add_true_dx(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1, void *dx);
-/* out[c] = sum_i g[i * ld + c] (in row order) for c in c0 .. c1-1 */
-void fs_sampled_col_sums(fs_dtype dt, const void *g, int64_t n, int64_t ld, int64_t c0, int64_t c1,
-                         void *out);
-/* for classes u in u0 .. u1-1 (rows of dw (K, d), entries of db (K)): rows at or
- * past ks start at 0; then every true-label position p of u (lab lists) adds
- * gtrue[p] * x[p / num_true, :] to dw[u] and gtrue[p] to db[u], in order of p */
+/* for classes u in u0 .. u1-1, rows of dw (K, ldx): rows at or past ks start at
+ * 0; then every true-label position p of u (lab lists), in order of p, adds
+ * gtrue[p] times the whole row p / num_true of x (ldx values: with x = [inputs, 1]
+ * the last column of dw receives d biases) */
 void fs_sampled_add_true_dw(fs_dtype dt, const fs_sampled_args *a, const int64_t *lab_head,
-                            const int64_t *lab_next, int64_t u0, int64_t u1, void *dw, void *db);
+                            const int64_t *lab_next, int64_t u0, int64_t u1, void *dw);
 
 #ifdef __cplusplus
 }

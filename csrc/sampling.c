@@ -223,12 +223,7 @@ void fs_sampled_add_true_dx(fs_dtype dt, const fs_sampled_args *a, int64_t r0, i
     fs_sampled_get(dt)->add_true_dx(a, r0, r1, dx);
 }
 
-void fs_sampled_col_sums(fs_dtype dt, const void *g, int64_t n, int64_t ld, int64_t c0, int64_t c1,
-                         void *out) {
-    fs_sampled_get(dt)->col_sums(g, n, ld, c0, c1, out);
-}
-
 void fs_sampled_add_true_dw(fs_dtype dt, const fs_sampled_args *a, const int64_t *lab_head,
-                            const int64_t *lab_next, int64_t u0, int64_t u1, void *dw, void *db) {
-    fs_sampled_get(dt)->add_true_dw(a, lab_head, lab_next, u0, u1, dw, db);
+                            const int64_t *lab_next, int64_t u0, int64_t u1, void *dw) {
+    fs_sampled_get(dt)->add_true_dw(a, lab_head, lab_next, u0, u1, dw);
 }

@@ -8,8 +8,7 @@ typedef struct fs_sampled_ops {
     void (*gather_rows)(const void *, int64_t, int64_t, const int64_t *, int64_t, int64_t, void *);
     int (*rows)(const fs_sampled_args *, int64_t, int64_t);
     void (*add_true_dx)(const fs_sampled_args *, int64_t, int64_t, void *);
-    void (*col_sums)(const void *, int64_t, int64_t, int64_t, int64_t, void *);
     void (*add_true_dw)(const fs_sampled_args *, const int64_t *, const int64_t *, int64_t, int64_t,
-                        void *, void *);
+                        void *);
 } fs_sampled_ops;
 #endif

@@ -31,6 +31,7 @@ cdef extern from "fastsmce.h" nogil:
         int grad
         int64_t n, d, num_true, num_sampled, ks
         const void *x
+        int64_t ldx
         const void *wk
         const void *tcorr
         const void *scorr
@@ -50,10 +51,8 @@ cdef extern from "fastsmce.h" nogil:
     int fs_sampled_rows(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1)
     void fs_sampled_add_true_dx(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1,
                                 void *dx)
-    void fs_sampled_col_sums(fs_dtype dt, const void *g, int64_t n, int64_t ld, int64_t c0,
-                             int64_t c1, void *out)
     void fs_sampled_add_true_dw(fs_dtype dt, const fs_sampled_args *a, const int64_t *lab_head,
-                                const int64_t *lab_next, int64_t u0, int64_t u1, void *dw, void *db)
+                                const int64_t *lab_next, int64_t u0, int64_t u1, void *dw)
 
 cdef enum:
     SMP_UNIFORM = 0
@@ -247,9 +246,8 @@ cdef void _gemm(fs_dtype dt, char ta, char tb, int m, int n, int k, const void *
 cdef enum:
     T_ROWS = 0
     T_TRUE_DX = 1
-    T_COL_SUMS = 2
-    T_TRUE_DW = 3
-    T_GATHER = 4
+    T_TRUE_DW = 2
+    T_GATHER = 3
 
 cdef struct SmpJob:
     int op
@@ -268,10 +266,8 @@ cdef int _smp_task(const SmpJob *j, int64_t lo, int64_t hi) noexcept nogil:
         return fs_sampled_rows(j.dt, j.a, lo, hi)
     if j.op == T_TRUE_DX:
         fs_sampled_add_true_dx(j.dt, j.a, lo, hi, j.p0)
-    elif j.op == T_COL_SUMS:
-        fs_sampled_col_sums(j.dt, j.a.logits, j.a.n, j.a.ks, lo, hi, j.p0)
     elif j.op == T_TRUE_DW:
-        fs_sampled_add_true_dw(j.dt, j.a, j.h, j.nx, lo, hi, j.p0, j.p1)
+        fs_sampled_add_true_dw(j.dt, j.a, j.h, j.nx, lo, hi, j.p0)
     else:
         fs_sampled_gather_rows(j.dt, j.src, j.rs, j.cs, j.h + lo, hi - lo, j.a.d if j.p1 == NULL else 1,
                                <char *>j.p0 + lo * (j.a.d if j.p1 == NULL else 1)
@@ -310,8 +306,8 @@ SampledGrads.__doc__ = """Gradients of a sampled softmax / NCE loss.
 inputs  (N, D) d loss / d inputs
 ids     (K,)   the distinct classes the step touched (sampled ones first, in draw
                order, then the true labels not sampled)
-weights (K, D) d loss / d weights[ids]
-biases  (K,)   d loss / d biases[ids]
+weights (K, D) d loss / d weights[ids]   (views into one (K, D + 1) array:
+biases  (K,)   d loss / d biases[ids]     the last product makes both at once)
 
 A sparse SGD step is ``weights[ids] -= lr * grads.weights``."""
 
@@ -351,7 +347,10 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
         W = W.astype(dtype)
     if b.dtype != dtype:
         b = b.astype(dtype)
-    X = np.ascontiguousarray(X, dtype=dtype)
+    # [inputs, 1]: the ones column turns the d weights product into d [weights, biases]
+    cdef cnp.ndarray Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=dtype)
+    Xa[:, :X.shape[1]] = X
+    Xa[:, X.shape[1]] = 1
     cdef cnp.ndarray lab
     try:
         lab = _class_ids(labels, "labels", C, 2, (N, nt))
@@ -413,14 +412,14 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     # logits of the distinct sampled classes: inputs @ wk[:ks]^T
     cdef cnp.ndarray L = np.empty((N, ks), dtype=dtype)
     with nogil:
-        _gemm(dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(X),
-              max(D, 1), cnp.PyArray_DATA(L), max(ks, 1))
+        _gemm(dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(Xa),
+              D + 1, cnp.PyArray_DATA(L), max(ks, 1))
     cdef cnp.ndarray loss = np.empty(N, dtype=np.float64)
     cdef cnp.ndarray gt = np.empty(nl if want_grad else 0, dtype=dtype)
     a.mode = mode
     a.grad = want_grad
     a.n, a.num_true, a.num_sampled, a.ks = N, nt, S, ks
-    a.x, a.wk = cnp.PyArray_DATA(X), cnp.PyArray_DATA(wk)
+    a.x, a.ldx, a.wk = cnp.PyArray_DATA(Xa), D + 1, cnp.PyArray_DATA(wk)
     a.tcorr, a.scorr = cnp.PyArray_DATA(tc), cnp.PyArray_DATA(sc)
     a.tcol = <const int64_t *>cnp.PyArray_DATA(tcol)
     a.scol = NULL if ks == S else <const int64_t *>cnp.PyArray_DATA(scol)
@@ -439,22 +438,20 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
         res = dtype.type(loss.sum() / N if N else np.nan)
     if not want_grad:
         return res
-    # d inputs = G @ wk[:ks] + true terms;  d wk = G^T @ inputs + true terms;  d bk
+    # d inputs = G @ wk[:ks] + true terms;  d [wk, bk] = G^T @ [inputs, 1] + true terms
     cdef cnp.ndarray dx = np.empty((N, D), dtype=dtype)
-    cdef cnp.ndarray dw = np.empty((K, D), dtype=dtype), db = np.empty(K, dtype=dtype)
+    cdef cnp.ndarray dwb = np.empty((K, D + 1), dtype=dtype)
     with nogil:
         _gemm(dt, b'N', b'N', D, N, ks, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(L),
               max(ks, 1), cnp.PyArray_DATA(dx), max(D, 1))
-        _gemm(dt, b'N', b'T', D, ks, N, cnp.PyArray_DATA(X), max(D, 1), cnp.PyArray_DATA(L),
-              max(ks, 1), cnp.PyArray_DATA(dw), max(D, 1))
+        _gemm(dt, b'N', b'T', D + 1, ks, N, cnp.PyArray_DATA(Xa), D + 1, cnp.PyArray_DATA(L),
+              max(ks, 1), cnp.PyArray_DATA(dwb), D + 1)
     job.op, job.p0 = T_TRUE_DX, cnp.PyArray_DATA(dx)
     _smp_run(&job, N, nt * D)
-    job.op, job.p0 = T_COL_SUMS, cnp.PyArray_DATA(db)
-    _smp_run(&job, ks, N)
-    job.op, job.p0, job.p1 = T_TRUE_DW, cnp.PyArray_DATA(dw), cnp.PyArray_DATA(db)
+    job.op, job.p0 = T_TRUE_DW, cnp.PyArray_DATA(dwb)
     job.h, job.nx = <const int64_t *>cnp.PyArray_DATA(lh), <const int64_t *>cnp.PyArray_DATA(ln)
     _smp_run(&job, K, D)
-    return res, SampledGrads(dx, ids[:K].copy(), dw, db)
+    return res, SampledGrads(dx, ids[:K].copy(), dwb[:, :D], dwb[:, D])
 
 
 def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_classes, *, num_true=1,
@@ -515,3 +512,26 @@ def nce_loss_with_grad(weights, biases, labels, inputs, num_sampled, num_classes
     return _sampled_loss(SMP_NCE, True, weights, biases, labels, inputs, num_sampled,
                          num_classes, num_true, sampled_values, sampler, remove_accidental_hits,
                          subtract_log_q, seed, reduction)
+
+
+def _sampled_gemms(cnp.ndarray wk, cnp.ndarray xa, cnp.ndarray g, cnp.ndarray dx, cnp.ndarray dwb):
+    """The three products of a sampled-softmax step alone, exactly as the losses
+    run them (for the benchmark): g = xa[:, :D] @ wk^T, dx = g @ wk,
+    dwb = g^T @ xa; every array C-contiguous of one float dtype, xa (N, D + 1),
+    wk (ks, D), g (N, ks), dx (N, D), dwb (ks, D + 1)."""
+    _load_blas()
+    cdef fs_dtype dt = FS_FLOAT32 if wk.dtype == np.float32 else FS_FLOAT64
+    cdef int ks = wk.shape[0], D = wk.shape[1], N = xa.shape[0]
+    for a in (xa, g, dx, dwb):
+        if a.dtype != wk.dtype or not a.flags.c_contiguous or not wk.flags.c_contiguous:
+            raise ValueError("_sampled_gemms: C-contiguous arrays of one dtype expected")
+    if (xa.shape[1] != D + 1 or g.shape[0] != N or g.shape[1] != ks or dx.shape[0] != N
+            or dx.shape[1] != D or dwb.shape[0] != ks or dwb.shape[1] != D + 1):
+        raise ValueError("_sampled_gemms: shapes do not agree")
+    with nogil:
+        _gemm(dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(xa),
+              D + 1, cnp.PyArray_DATA(g), max(ks, 1))
+        _gemm(dt, b'N', b'N', D, N, ks, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(g),
+              max(ks, 1), cnp.PyArray_DATA(dx), max(D, 1))
+        _gemm(dt, b'N', b'T', D + 1, ks, N, cnp.PyArray_DATA(xa), D + 1, cnp.PyArray_DATA(g),
+              max(ks, 1), cnp.PyArray_DATA(dwb), D + 1)
