@@ -446,11 +446,13 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
               max(ks, 1), cnp.PyArray_DATA(dx), max(D, 1))
         _gemm(dt, b'N', b'T', D + 1, ks, N, cnp.PyArray_DATA(Xa), D + 1, cnp.PyArray_DATA(L),
               max(ks, 1), cnp.PyArray_DATA(dwb), D + 1)
+    # the true-label terms are axpys, ~1/16 of an exp-and-store per element: on the
+    # calling thread below ~0.5M of them (a parallel region would cost more)
     job.op, job.p0 = T_TRUE_DX, cnp.PyArray_DATA(dx)
-    _smp_run(&job, N, nt * D)
+    _smp_run(&job, N, max(1, nt * D // 16))
     job.op, job.p0 = T_TRUE_DW, cnp.PyArray_DATA(dwb)
     job.h, job.nx = <const int64_t *>cnp.PyArray_DATA(lh), <const int64_t *>cnp.PyArray_DATA(ln)
-    _smp_run(&job, K, D)
+    _smp_run(&job, K, max(1, (nl * D) // max(K, 1) // 16))
     return res, SampledGrads(dx, ids[:K].copy(), dwb[:, :D], dwb[:, D])
 
 
