@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import fastsmce
-from fastsmce import sampling
+from fastsmce import _core, sampling
 
 import _sampled_ref as ref
 from _sampled_ref import problem
@@ -288,12 +288,17 @@ def test_no_num_classes_sized_buffer(rng, mode):
 def test_one_and_two_threads_bit_identical(rng, mode, unique):
     W, b, lab, X, sv = problem(rng, N=300, D=40, C=5000, S=700, nt=2, dtype=np.float32, unique=unique)
     out = []
-    for n in (1, 2):
-        fastsmce.set_num_threads(n)
-        out.append(call(mode, True, W, b, lab, X, sv, reduction="none"))
-    np.testing.assert_array_equal(out[0][0], out[1][0])
-    for name in ("inputs", "ids", "weights", "biases"):
-        np.testing.assert_array_equal(getattr(out[0][1], name), getattr(out[1][1], name))
+    old = _core._set_sampled_parallel_min(0)  # split even this small problem
+    try:
+        for n in (1, 2, 3):
+            fastsmce.set_num_threads(n)
+            out.append(call(mode, True, W, b, lab, X, sv, reduction="none"))
+    finally:
+        _core._set_sampled_parallel_min(old)
+    for o in out[1:]:
+        np.testing.assert_array_equal(out[0][0], o[0])
+        for name in ("inputs", "ids", "weights", "biases"):
+            np.testing.assert_array_equal(getattr(out[0][1], name), getattr(o[1], name))
 
 
 @pytest.mark.threads

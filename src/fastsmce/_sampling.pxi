@@ -275,6 +275,22 @@ cdef int _smp_task(const SmpJob *j, int64_t lo, int64_t hi) noexcept nogil:
     return 0
 
 
+# These kernels run between BLAS products, whose own thread pool keeps spinning
+# for a while after each product: a parallel region here competes with it for
+# the cores (and on a busy machine waits for a descheduled thread).  They cost a
+# few percent of the products, so only large ones are split across threads.
+cdef int64_t _smp_parallel_min = 1 << 23
+
+
+def _set_sampled_parallel_min(n):
+    """work (elements) from which the sampled kernels use threads; returns the old
+    value (for tests)"""
+    global _smp_parallel_min
+    old = _smp_parallel_min
+    _smp_parallel_min = max(0, int(n))
+    return old
+
+
 cdef int _smp_run(SmpJob *j, int64_t count, int64_t work) except -1:
     """items 0 .. count-1 of about `work` elements each, in blocks"""
     cdef int nthreads = _threads()
@@ -283,7 +299,7 @@ cdef int _smp_run(SmpJob *j, int64_t count, int64_t work) except -1:
     if count <= 0:
         return 0
     work = max(work, 1)
-    if count * work < PARALLEL_MIN or nthreads <= 1 or count == 1:
+    if count * work < max(PARALLEL_MIN, _smp_parallel_min) or nthreads <= 1 or count == 1:
         with nogil:
             err = _smp_task(j, 0, count)
     else:
