@@ -418,3 +418,15 @@ def test_bad_input_raises(rng, mode, change, exc, match):
     with pytest.raises(exc, match=match):
         f(a.pop("weights"), a.pop("biases"), a.pop("labels"), a.pop("inputs"), a.pop("num_sampled"),
           a.pop("num_classes"), **a)
+
+
+# ---- the benchmark of a step runs and checks its candidates ------------------------------------
+
+def test_sampled_bench_runs_small(capsys):
+    from fastsmce.bench import sampled
+
+    med = sampled.main(["--batch", "16", "--dim", "8", "--classes", "500", "--sampled", "32",
+                        "--full-batch", "4", "--no-tf", "--time", "0.01"])
+    out = capsys.readouterr().out
+    assert "fastsmce / gemms" in out and "full / fastsmce" in out
+    assert {"gemms", "full", "sampler"} <= set(med)

@@ -316,6 +316,28 @@ cdef int _smp_run(SmpJob *j, int64_t count, int64_t work) except -1:
 # sampled softmax and NCE
 # ---------------------------------------------------------------------------
 
+# Scratch kept between calls: the gathered weight rows (0) and the logits /
+# gradient block (1).  Fresh arrays of these sizes (megabytes) would be faulted
+# in page by page while BLAS writes them, a large part of a step.  A call takes
+# the buffer (or makes one when another thread holds it) and gives it back;
+# buffers over _WS_MAX bytes are not kept.
+_workspace = [None, None]
+cdef Py_ssize_t _WS_MAX = 64 << 20
+
+
+cdef tuple _ws_take(int slot, shape, dtype):
+    cdef Py_ssize_t need = max(1, int(np.prod(shape))) * np.dtype(dtype).itemsize
+    buf, _workspace[slot] = _workspace[slot], None   # atomic under the GIL
+    if buf is None or buf.size < need:
+        buf = np.empty(need, dtype=np.uint8)
+    return buf, buf[:need].view(dtype)[:int(np.prod(shape))].reshape(shape)
+
+
+cdef _ws_give(int slot, buf):
+    if buf.size <= _WS_MAX:
+        _workspace[slot] = buf
+
+
 SampledGrads = collections.namedtuple("SampledGrads", ["inputs", "ids", "weights", "biases"])
 SampledGrads.__doc__ = """Gradients of a sampled softmax / NCE loss.
 
@@ -407,7 +429,8 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     # the K weight rows and biases
     cdef fs_sampled_args a
     cdef SmpJob job
-    cdef cnp.ndarray wk = np.empty((K, D), dtype=dtype), bk = np.empty(K, dtype=dtype)
+    wk_buf, wk_ = _ws_take(0, (K, D), dtype)
+    cdef cnp.ndarray wk = wk_, bk = np.empty(K, dtype=dtype)
     a.d = D
     job.dt = dt
     job.a = &a
@@ -426,7 +449,8 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     cdef cnp.ndarray tc = np.ascontiguousarray(tcorr, dtype=dtype)
     cdef cnp.ndarray sc = np.ascontiguousarray(scorr, dtype=dtype)
     # logits of the distinct sampled classes: inputs @ wk[:ks]^T
-    cdef cnp.ndarray L = np.empty((N, ks), dtype=dtype)
+    L_buf, L_ = _ws_take(1, (N, ks), dtype)
+    cdef cnp.ndarray L = L_
     with nogil:
         _gemm(dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(Xa),
               D + 1, cnp.PyArray_DATA(L), max(ks, 1))
@@ -453,6 +477,8 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     else:
         res = dtype.type(loss.sum() / N if N else np.nan)
     if not want_grad:
+        _ws_give(0, wk_buf)
+        _ws_give(1, L_buf)
         return res
     # d inputs = G @ wk[:ks] + true terms;  d [wk, bk] = G^T @ [inputs, 1] + true terms
     cdef cnp.ndarray dx = np.empty((N, D), dtype=dtype)
@@ -469,6 +495,8 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     job.op, job.p0 = T_TRUE_DW, cnp.PyArray_DATA(dwb)
     job.h, job.nx = <const int64_t *>cnp.PyArray_DATA(lh), <const int64_t *>cnp.PyArray_DATA(ln)
     _smp_run(&job, K, max(1, (nl * D) // max(K, 1) // 16))
+    _ws_give(0, wk_buf)
+    _ws_give(1, L_buf)
     return res, SampledGrads(dx, ids[:K].copy(), dwb[:, :D], dwb[:, D])
 
 
