@@ -9,15 +9,9 @@ import gc
 import numpy as np
 import pytest
 
-try:
-    import pytest_benchmark  # noqa: F401
-except ImportError:
-    pytest.skip("pytest-benchmark is not installed", allow_module_level=True)
-try:
-    import fastsmce
-    from fastsmce.bench import sampled
-except ImportError as exc:
-    pytest.skip(f"fastsmce is not built/installed ({exc})", allow_module_level=True)
+pytest.importorskip("pytest_benchmark", reason="pytest-benchmark is not installed")
+fastsmce = pytest.importorskip("fastsmce", reason="fastsmce is not built/installed")
+sampled = pytest.importorskip("fastsmce.bench.sampled")
 
 CANDIDATES = ("fastsmce", "gemms", "tensorflow", "full", "sampler")
 
