@@ -517,7 +517,14 @@ def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_class
     ``sampler`` ('log_uniform', 'uniform', unigram counts of every class, or a
     callable with the samplers' signature) without replacement, from ``seed``.
     reduction: 'mean' (default) or 'sum' over the batch, or 'none' for TF's
-    per-example vector.  Needs SciPy (its BLAS) at run time.
+    per-example vector.
+
+    Needs SciPy at run time: the three products (logits, d inputs, d weights) run
+    in its BLAS, with the BLAS's own threads (threadpoolctl's "blas" limits);
+    the rest is fastsmce's C.  Results are bit-identical for any fastsmce thread
+    count; a different BLAS thread count may change the last bits, as for any
+    NumPy matmul.  A NaN (or +inf logit) in an example gives that example a NaN
+    loss; probabilities below the smallest normal float are 0.
     """
     return _sampled_loss(SMP_SOFTMAX, False, weights, biases, labels, inputs, num_sampled,
                          num_classes, num_true, sampled_values, sampler, remove_accidental_hits,
