@@ -523,8 +523,9 @@ def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_class
     in its BLAS, with the BLAS's own threads (threadpoolctl's "blas" limits);
     the rest is fastsmce's C.  Results are bit-identical for any fastsmce thread
     count; a different BLAS thread count may change the last bits, as for any
-    NumPy matmul.  A NaN (or +inf logit) in an example gives that example a NaN
-    loss; probabilities below the smallest normal float are 0.
+    NumPy matmul.  A NaN in an example gives that example a NaN loss (a +inf
+    logit: NaN here, +inf for nce_loss); probabilities below the smallest normal
+    float are 0.
     """
     return _sampled_loss(SMP_SOFTMAX, False, weights, biases, labels, inputs, num_sampled,
                          num_classes, num_true, sampled_values, sampler, remove_accidental_hits,
