@@ -22,6 +22,14 @@ from ._core import cross_entropy, cross_entropy_with_grad
 # multi-label sigmoid and binary cross-entropy (csrc/kernels/sigmoid.inc, _sigmoid.pxi)
 
 # candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
+from . import sampling
+from ._core import (
+    SampledGrads,
+    nce_loss,
+    nce_loss_with_grad,
+    sampled_softmax_loss,
+    sampled_softmax_loss_with_grad,
+)
 
 __all__ = [
     "softmax",
@@ -35,4 +43,11 @@ __all__ = [
     "get_num_threads",
     "show_config",
     "__version__",
+    # candidate sampling
+    "sampling",
+    "sampled_softmax_loss",
+    "sampled_softmax_loss_with_grad",
+    "nce_loss",
+    "nce_loss_with_grad",
+    "SampledGrads",
 ]

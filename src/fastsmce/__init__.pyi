@@ -43,3 +43,43 @@ def get_num_threads() -> int: ...
 def show_config(mode: Literal["stdout"] = "stdout") -> None: ...
 @overload
 def show_config(mode: Literal["dicts"]) -> dict[str, Any]: ...
+
+# ---- candidate sampling (sampled softmax / NCE) ----
+from typing import Callable, NamedTuple, Union
+
+from . import sampling as sampling
+
+class SampledGrads(NamedTuple):
+    inputs: NDArray[np.floating[Any]]
+    ids: NDArray[np.int64]
+    weights: NDArray[np.floating[Any]]
+    biases: NDArray[np.floating[Any]]
+
+_SampledValues = tuple[ArrayLike, ArrayLike, ArrayLike]
+_Sampler = Union[Literal["log_uniform", "uniform"], Callable[..., _SampledValues], ArrayLike]
+_Reduction = Literal["mean", "sum", "none"]
+
+def sampled_softmax_loss(
+    weights: ArrayLike, biases: ArrayLike, labels: ArrayLike, inputs: ArrayLike, num_sampled: int,
+    num_classes: int, *, num_true: int = 1, sampled_values: _SampledValues | None = None,
+    sampler: _Sampler = "log_uniform", remove_accidental_hits: bool = True, subtract_log_q: bool = True,
+    seed: int | None = None, reduction: _Reduction = "mean",
+) -> Any: ...
+def sampled_softmax_loss_with_grad(
+    weights: ArrayLike, biases: ArrayLike, labels: ArrayLike, inputs: ArrayLike, num_sampled: int,
+    num_classes: int, *, num_true: int = 1, sampled_values: _SampledValues | None = None,
+    sampler: _Sampler = "log_uniform", remove_accidental_hits: bool = True, subtract_log_q: bool = True,
+    seed: int | None = None, reduction: _Reduction = "mean",
+) -> tuple[Any, SampledGrads]: ...
+def nce_loss(
+    weights: ArrayLike, biases: ArrayLike, labels: ArrayLike, inputs: ArrayLike, num_sampled: int,
+    num_classes: int, *, num_true: int = 1, sampled_values: _SampledValues | None = None,
+    sampler: _Sampler = "log_uniform", remove_accidental_hits: bool = False, subtract_log_q: bool = True,
+    seed: int | None = None, reduction: _Reduction = "mean",
+) -> Any: ...
+def nce_loss_with_grad(
+    weights: ArrayLike, biases: ArrayLike, labels: ArrayLike, inputs: ArrayLike, num_sampled: int,
+    num_classes: int, *, num_true: int = 1, sampled_values: _SampledValues | None = None,
+    sampler: _Sampler = "log_uniform", remove_accidental_hits: bool = False, subtract_log_q: bool = True,
+    seed: int | None = None, reduction: _Reduction = "mean",
+) -> tuple[Any, SampledGrads]: ...
