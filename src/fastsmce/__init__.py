@@ -19,6 +19,14 @@ from ._core import (
 # cross-entropy (csrc/kernels/xent.inc, _xent.pxi)
 
 # multi-label sigmoid and binary cross-entropy (csrc/kernels/sigmoid.inc, _sigmoid.pxi)
+from ._core import (  # noqa: E402
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_with_grad,
+    log_sigmoid,
+    sigmoid,
+    sigmoid_focal_loss,
+    sigmoid_focal_loss_with_grad,
+)
 
 # candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
 
@@ -28,6 +36,12 @@ __all__ = [
     "logsumexp",
     "softmax_backward",
     "log_softmax_backward",
+    "sigmoid",
+    "log_sigmoid",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_with_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_with_grad",
     "set_num_threads",
     "get_num_threads",
     "show_config",
