@@ -212,7 +212,7 @@ def sparse_case(rng, n, c, k, dtype):
     x = (rng.standard_normal((n, c)) * 4).astype(dtype)
     z = np.zeros((n, c), dtype)
     for r in range(n):
-        z[r, rng.choice(c, size=rng.integers(0, k + 1), replace=False)] = 1
+        z[r, rng.choice(c, size=rng.integers(0, min(k, c) + 1), replace=False)] = 1
     return x, z
 
 
