@@ -59,8 +59,10 @@ typedef struct fs_binary_loss_args {
  * (= w * ((1 - z) x + (1 + (pw - 1) z) softplus(-x)), with no cancellation),
  * gradient w * ((1 - z) * sigmoid(x) - pw * z * sigmoid(-x)).
  * *sum (when loss == NULL): the sum of the losses in double, in a fixed order
- * (rows in order; within a row FS_BLOCK blocks).  *bad: the number of dense
- * targets outside [0, 1] or NaN (0 for sparse targets).
+ * (rows in order; within a row FS_BLOCK blocks).  *bad: 1 when a dense target
+ * lies outside [0, 1] or is NaN, else 0 (sparse targets: always 0; the caller
+ * validates them).  Sparse rows sum the z = 0 losses first and add each
+ * positive's correction after, in double.
  * Sparse float32 loss-only calls without a weight varying along the row sum
  * log1p(exp(-|x|)) as the log of a float64 product: absolute error at most
  * ~3e-16 per element instead of a relative one.
@@ -74,7 +76,7 @@ int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum
 int fs_sigmoid_focal_2d(fs_dtype dt, const fs_binary_loss_args *a, double alpha, double gamma,
                         double *sum, int64_t *bad);
 
-/* number of elements of a rows x cols view outside [0, 1] (NaN counts) */
+/* 1 when an element of a rows x cols view lies outside [0, 1] or is NaN, else 0 */
 int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *z, int64_t z_rs,
                                  int64_t z_cs);
 

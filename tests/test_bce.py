@@ -262,6 +262,23 @@ def test_sparse_soft_values_unsorted_indices_and_in_place(rng):
     close(bce(xx, csr), ref_bce(xx, csr.toarray())[0], np.float64)
 
 
+@pytest.mark.parametrize("layout", ["fortran", "strided", "negative"])
+def test_sparse_targets_with_strided_logits(layout, rng):
+    x, z = sparse_case(rng, 40, 300, 5, np.float32)
+    xs = {"fortran": np.asfortranarray(x), "strided": np.repeat(x, 2, axis=1)[:, ::2],
+          "negative": x[:, ::-1].copy()[:, ::-1]}[layout]
+    kw = {"pos_weight": np.linspace(0.5, 2, 300, dtype=np.float32), "weight": np.full((40, 1), 2, np.float32)}
+    for red in REDUCTIONS:
+        rl, rg = ref_bce(x, z, reduction=red, **kw)
+        loss, grad = bce_g(xs, sps.csr_array(z), reduction=red, **kw)
+        close(loss, rl, np.float32)
+        close(grad, rg, np.float32)
+        close(bce(xs, sps.csr_array(z), reduction=red, **kw), rl, np.float32)
+    y = np.asfortranarray(x)
+    loss, grad = bce_g(y, sps.csr_array(z), grad_out=y, **kw)
+    close(grad, ref_bce(x, z, **kw)[1], np.float32)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sparse_extreme_logits(dtype):
     x = np.array([[-1e4, 1e4, -120, 120, 3.0], [1e4, -1e4, 120, -120, 0.0]], dtype=dtype)
@@ -378,3 +395,17 @@ def test_loss_only_allocates_nothing_of_size_n_by_c(sparse, rng):
     finally:
         tracemalloc.stop()
     assert peak < x.nbytes // 20, peak
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_bad_target_found_by_the_fused_pass(reduction, rng):
+    """without grad_out the [0, 1] check rides along the loss pass (every SIMD tail too)"""
+    for n in (1, 7, 16, 17, 33, 5000):
+        x, z = make(rng, (3, n), np.float32)
+        z[2, n - 1] = 1.0000001
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            bce_g(x, z, reduction=reduction)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            fastsmce.sigmoid_focal_loss(x, z, reduction=reduction)
+        z[2, n - 1] = 1.0
+        bce_g(x, z, reduction=reduction)

@@ -440,7 +440,11 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     ``indices`` and optionally ``data`` and ``shape``, naming for each row the columns
     whose target is ``data`` (1 without data; values in [0, 1]), every other target 0.
     ``weight`` broadcasts to the logits; ``pos_weight`` too (typically shape (C,),
-    along the last axis).  Inputs are computed in the logits' dtype."""
+    along the last axis).  Everything is computed in the logits' dtype: a target,
+    weight or pos_weight of another dtype is converted first (a copy; pass them in
+    the logits' dtype to avoid it).  Loss-only calls allocate nothing of the logits'
+    size otherwise.  Non-finite logits: +-inf gives inf or, where a zero coefficient
+    meets an infinite softplus (x = +inf with z = 1, x = -inf with z = 0), NaN."""
     return _binary_loss(SG_BCE, logits, target, weight, pos_weight, reduction, False, None, 0, 0)
 
 
