@@ -1,4 +1,86 @@
-/* fastsmce C API, sigmoid family (included by fastsmce.h; see csrc/kernels/family.h) */
+/*
+ * fastsmce C API, sigmoid family (included by fastsmce.h; see csrc/kernels/family.h):
+ * elementwise sigmoid / log-sigmoid, binary cross-entropy with logits (dense or
+ * sparse positive targets) and the sigmoid focal loss, each loss fused with its
+ * gradient.  Sizes and strides are int64 element counts (strides may be 0 or
+ * negative); every entry point is single-threaded and re-entrant.
+ */
 #ifndef FASTSMCE_SIGMOID_H
 #define FASTSMCE_SIGMOID_H
+
+#include <stdint.h>
+#include "fastsmce.h" /* fs_dtype, status codes */
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* y = 1 / (1 + exp(-x)) elementwise over a rows x cols view (y may be x) */
+int fs_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_t x_rs, int64_t x_cs,
+                  void *y, int64_t y_rs, int64_t y_cs);
+/* y = log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)) elementwise (y may be x) */
+int fs_log_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_t x_rs,
+                      int64_t x_cs, void *y, int64_t y_rs, int64_t y_cs);
+
+/* One rows x cols problem of a binary loss with logits x (classes along cols).
+ * Element (r, c) of array a lives at a[r * a_rs + c * a_cs]; every array has
+ * the dtype of the call.
+ *
+ *   target  dense: z (values in [0, 1]);  or sparse positives (z == NULL):
+ *           row r has targets data[k] (1 when data == NULL) at the columns
+ *           indices[k], k in [indptr[r], indptr[r + 1]), each column at most
+ *           once, every other target 0.
+ *   w       elementwise weight (NULL: 1), pw pos_weight (NULL: 1).
+ *   loss    per-element loss output (reduction "none"), or NULL: then the
+ *           losses are summed into *sum instead.
+ *   grad    d loss / d x times grad_scale, or NULL.
+ * The outputs may alias x exactly (in place), never z, w or pw. */
+typedef struct fs_binary_loss_args {
+    int64_t rows, cols;
+    const void *x;
+    int64_t x_rs, x_cs;
+    const void *z;
+    int64_t z_rs, z_cs;
+    const int64_t *indptr, *indices;
+    const double *data;
+    const void *w;
+    int64_t w_rs, w_cs;
+    const void *pw;
+    int64_t pw_rs, pw_cs;
+    void *loss;
+    int64_t loss_rs, loss_cs;
+    void *grad;
+    int64_t g_rs, g_cs;
+    double grad_scale;
+} fs_binary_loss_args;
+
+/* Binary cross-entropy with logits, PyTorch's BCEWithLogitsLoss per element:
+ *   w * ((1 - z) * softplus(x) + pw * z * softplus(-x))
+ * (= w * ((1 - z) x + (1 + (pw - 1) z) softplus(-x)), with no cancellation),
+ * gradient w * ((1 - z) * sigmoid(x) - pw * z * sigmoid(-x)).
+ * *sum (when loss == NULL): the sum of the losses in double, in a fixed order
+ * (rows in order; within a row FS_BLOCK blocks).  *bad: 1 when a dense target
+ * lies outside [0, 1] or is NaN, else 0 (sparse targets: always 0; the caller
+ * validates them).  Sparse rows sum the z = 0 losses first and add each
+ * positive's correction after, in double.
+ * Sparse float32 loss-only calls without a weight varying along the row sum
+ * log1p(exp(-|x|)) as the log of a float64 product: absolute error at most
+ * ~3e-16 per element instead of a relative one.
+ * Returns FS_OK, FS_ERR_NOMEM (row scratch for strided rows) or FS_ERR_ARG. */
+int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum, int64_t *bad);
+
+/* torchvision's sigmoid_focal_loss per element, in log space:
+ *   a_t * ce * (1 - p_t)^gamma,  ce = BCE(x, z), p_t = p z + (1 - p)(1 - z),
+ *   a_t = alpha z + (1 - alpha)(1 - z) (1 when alpha < 0);
+ * dense targets only (a->z), no w / pw (they must be NULL).  gamma >= 0. */
+int fs_sigmoid_focal_2d(fs_dtype dt, const fs_binary_loss_args *a, double alpha, double gamma,
+                        double *sum, int64_t *bad);
+
+/* 1 when an element of a rows x cols view lies outside [0, 1] or is NaN, else 0 */
+int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *z, int64_t z_rs,
+                                 int64_t z_cs);
+
+#ifdef __cplusplus
+}
+#endif
 #endif

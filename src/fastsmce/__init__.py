@@ -1,4 +1,5 @@
-"""fastsmce: fast, stable softmax / log-softmax / logsumexp for NumPy arrays.
+"""fastsmce: fast, stable softmax, cross-entropy, sigmoid / binary cross-entropy and
+sampled softmax for NumPy arrays.
 
 A SIMD C core (AVX-512, AVX2+FMA, portable scalar; chosen at import) bound
 through Cython with OpenMP threads.  See README.md for the full contract.
@@ -20,6 +21,14 @@ from ._core import (
 from ._core import cross_entropy, cross_entropy_with_grad
 
 # multi-label sigmoid and binary cross-entropy (csrc/kernels/sigmoid.inc, _sigmoid.pxi)
+from ._core import (
+    binary_cross_entropy_with_logits,
+    binary_cross_entropy_with_logits_with_grad,
+    log_sigmoid,
+    sigmoid,
+    sigmoid_focal_loss,
+    sigmoid_focal_loss_with_grad,
+)
 
 # candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
 from . import sampling
@@ -39,6 +48,12 @@ __all__ = [
     "log_softmax_backward",
     "cross_entropy",
     "cross_entropy_with_grad",
+    "sigmoid",
+    "log_sigmoid",
+    "binary_cross_entropy_with_logits",
+    "binary_cross_entropy_with_logits_with_grad",
+    "sigmoid_focal_loss",
+    "sigmoid_focal_loss_with_grad",
     "set_num_threads",
     "get_num_threads",
     "show_config",

@@ -83,3 +83,38 @@ def nce_loss_with_grad(
     sampler: _Sampler = "log_uniform", remove_accidental_hits: bool = False, subtract_log_q: bool = True,
     seed: int | None = None, reduction: _Reduction = "mean",
 ) -> tuple[Any, SampledGrads]: ...
+# multi-label sigmoid and binary cross-entropy
+_Reduction = Literal["none", "mean", "sum"]
+_Array = NDArray[np.floating[Any]]
+
+def sigmoid(x: ArrayLike, *, out: _Array | None = None) -> _Array: ...
+def log_sigmoid(x: ArrayLike, *, out: _Array | None = None) -> _Array: ...
+def binary_cross_entropy_with_logits(
+    logits: ArrayLike,
+    target: Any,
+    *,
+    weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+    reduction: _Reduction = "mean",
+) -> _Array | np.floating[Any]: ...
+def binary_cross_entropy_with_logits_with_grad(
+    logits: ArrayLike,
+    target: Any,
+    *,
+    weight: ArrayLike | None = None,
+    pos_weight: ArrayLike | None = None,
+    reduction: _Reduction = "mean",
+    grad_out: _Array | None = None,
+) -> tuple[_Array | np.floating[Any], _Array]: ...
+def sigmoid_focal_loss(
+    logits: ArrayLike, target: ArrayLike, *, alpha: float = 0.25, gamma: float = 2.0, reduction: _Reduction = "mean"
+) -> _Array | np.floating[Any]: ...
+def sigmoid_focal_loss_with_grad(
+    logits: ArrayLike,
+    target: ArrayLike,
+    *,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+    reduction: _Reduction = "mean",
+    grad_out: _Array | None = None,
+) -> tuple[_Array | np.floating[Any], _Array]: ...

@@ -60,6 +60,30 @@ def inputs_binary_target(shape, dtype, rng) -> tuple:
     return _logits(shape, dtype, rng), (rng.random(shape) < 0.5).astype(dtype)
 
 
+def inputs_sparse_positives(shape, dtype, rng, per_row: int = 5) -> tuple:
+    """Logits and CSR positives (int64 indptr, indices): ``per_row`` distinct classes a row."""
+    n, c = shape
+    k = min(per_row, c)
+    cols = np.argsort(rng.random((n, c)), axis=1)[:, :k] if c <= 64 else np.stack(
+        [rng.choice(c, size=k, replace=False) for _ in range(n)]).reshape(n, k)
+    cols.sort(axis=1)
+    indptr = np.arange(0, n * k + 1, k, dtype=np.int64)
+    return _logits(shape, dtype, rng), indptr, cols.reshape(-1).astype(np.int64)
+
+
+class Positives:
+    """CSR positives as fastsmce accepts them without scipy: indptr, indices, shape."""
+
+    def __init__(self, indptr, indices, shape):
+        self.indptr, self.indices, self.shape = indptr, indices, tuple(shape)
+
+
+def dense_from_positives(x, indptr, indices):
+    z = np.zeros_like(x)
+    z[np.repeat(np.arange(x.shape[0]), np.diff(indptr)), indices] = 1
+    return z
+
+
 # --------------------------------------------------------------------------
 # textbook NumPy implementations (peer "numpy" and, in float64, the reference)
 # --------------------------------------------------------------------------
@@ -105,6 +129,44 @@ def np_bce_with_logits_with_grad(x, z):
     loss = (np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))).mean()
     grad = (np_sigmoid(x) - z) / x.size
     return loss, grad
+
+
+def np_log_sigmoid(x):
+    return -np.logaddexp(0, -x)
+
+
+def np_bce_with_logits(x, z):
+    return (np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))).mean()
+
+
+def np_sigmoid_focal_with_grad(x, z, alpha=0.25, gamma=2.0):
+    """torchvision's sigmoid_focal_loss (mean) for 0/1 targets and its gradient:
+    sign * a_t * q^gamma * (q + gamma * ce * p_t) / N, q = 1 - p_t, sign -1 where z = 1."""
+    p = np_sigmoid(x)
+    ce = np.maximum(x, 0) - x * z + np.log1p(np.exp(-np.abs(x)))
+    p_t = p * z + (1 - p) * (1 - z)
+    q = 1 - p_t
+    a_t = alpha * z + (1 - alpha) * (1 - z)
+    loss = (a_t * ce * q**gamma).mean()
+    grad = (1 - 2 * z) * a_t * q**gamma * (q + gamma * ce * p_t) / x.size
+    return loss, grad
+
+
+def _positive_rows(indptr):
+    return np.repeat(np.arange(indptr.size - 1), np.diff(indptr))
+
+
+def np_bce_sparse(x, indptr, indices):
+    """mean BCE with 0/1 targets given as CSR positives: softplus of every logit minus the
+    positives' logits (softplus(x) - softplus(-x) = x)"""
+    return (np.logaddexp(0, x).sum() - x[_positive_rows(indptr), indices].sum()) / x.size
+
+
+def np_bce_sparse_with_grad(x, indptr, indices):
+    grad = np_sigmoid(x)
+    grad[_positive_rows(indptr), indices] -= 1
+    grad /= x.size
+    return np_bce_sparse(x, indptr, indices), grad
 
 
 # --------------------------------------------------------------------------
@@ -168,6 +230,63 @@ def torch_loss_and_grad(path: str) -> Factory:
         def run():
             x.grad = None
             loss = f(x, *rest)
+            loss.backward()
+            return loss, x.grad
+
+        return run
+
+    return factory
+
+
+def fastsmce_sparse_call(function: str, buffer: str | None = None):
+    """fastsmce.<function>(logits, positives[, buffer=buf]) with CSR positives."""
+
+    def factory(module, args):
+        x, indptr, indices = args
+        f = getattr(module, function)
+        t = Positives(indptr, indices, x.shape)
+        if buffer is None:
+            return lambda: f(x, t)
+        kw = {buffer: np.empty_like(x)}
+        return lambda: f(x, t, **kw)
+
+    return factory
+
+
+def torch_sparse_loss_and_grad(path: str) -> Factory:
+    """torch.<path>(logits, dense target) forward + backward; the dense target is built
+    from the positives before timing (torch has no sparse-target BCE)."""
+
+    def factory(args):
+        x, indptr, indices = args
+        return torch_loss_and_grad(path)((x, dense_from_positives(x, indptr, indices)))
+
+    return factory
+
+
+def torch_sparse_call(path: str) -> Factory:
+    def factory(args):
+        x, indptr, indices = args
+        return torch_call(path)((x, dense_from_positives(x, indptr, indices)))
+
+    return factory
+
+
+def torch_focal_loss_and_grad(alpha: float = 0.25, gamma: float = 2.0) -> Factory:
+    """torchvision's sigmoid_focal_loss formula (mean) in torch, forward + backward."""
+
+    def factory(args):
+        import torch
+
+        x = torch.from_numpy(args[0]).requires_grad_(True)
+        z = torch.from_numpy(args[1])
+
+        def run():
+            x.grad = None
+            p = torch.sigmoid(x)
+            ce = torch.nn.functional.binary_cross_entropy_with_logits(x, z, reduction="none")
+            p_t = p * z + (1 - p) * (1 - z)
+            loss = ((alpha * z + (1 - alpha) * (1 - z)) * ce * (1 - p_t) ** gamma).mean()
             loss.backward()
             return loss, x.grad
 
@@ -263,6 +382,47 @@ REGISTRY: tuple[OpSpec, ...] = (
         "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, target, grad_out=buf) "
         "-> (loss, grad); torch: forward + backward; bytes = read logits + targets + write grad",
         {"torch": torch_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
+    ),
+    OpSpec(
+        "log_sigmoid", "log_sigmoid", inputs_x, np_log_sigmoid,
+        fastsmce_call("log_sigmoid", "out"), _same,
+        "fastsmce.log_sigmoid(x, out=buf); bytes = read x + write out",
+        {"scipy": scipy_call("log_expit"), "torch": torch_call("nn.functional.logsigmoid")},
+    ),
+    OpSpec(
+        "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits",
+        inputs_binary_target, np_bce_with_logits,
+        fastsmce_call("binary_cross_entropy_with_logits"), _scalar,
+        "fastsmce.binary_cross_entropy_with_logits(logits, target) mean loss; "
+        "bytes = read logits + targets",
+        {"torch": torch_call("nn.functional.binary_cross_entropy_with_logits")},
+    ),
+    OpSpec(
+        "bce_sparse_targets", "binary_cross_entropy_with_logits",
+        inputs_sparse_positives, np_bce_sparse,
+        fastsmce_sparse_call("binary_cross_entropy_with_logits"), _scalar,
+        "fastsmce.binary_cross_entropy_with_logits(logits, csr_positives) mean loss, 5 positives "
+        "a row; torch: dense target; bytes = read logits + CSR",
+        {"torch": torch_sparse_call("nn.functional.binary_cross_entropy_with_logits")},
+    ),
+    OpSpec(
+        "bce_sparse_targets_with_grad", "binary_cross_entropy_with_logits_with_grad",
+        inputs_sparse_positives, np_bce_sparse_with_grad,
+        fastsmce_sparse_call("binary_cross_entropy_with_logits_with_grad", "grad_out"),
+        _scalar_and_same,
+        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, csr_positives, grad_out=buf), "
+        "5 positives a row; torch: dense target, forward + backward; bytes = read logits + CSR "
+        "+ write grad",
+        {"torch": torch_sparse_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
+    ),
+    OpSpec(
+        "sigmoid_focal_loss_with_grad", "sigmoid_focal_loss_with_grad", inputs_binary_target,
+        np_sigmoid_focal_with_grad,
+        fastsmce_call("sigmoid_focal_loss_with_grad", "grad_out"), _scalar_and_same,
+        "fastsmce.sigmoid_focal_loss_with_grad(logits, target, grad_out=buf) -> (loss, grad); "
+        "torch: torchvision's formula, forward + backward; bytes = read logits + targets + "
+        "write grad",
+        {"torch": torch_focal_loss_and_grad()},
     ),
 )
 
