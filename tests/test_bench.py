@@ -51,6 +51,10 @@ def test_quick_run_writes_valid_json_with_all_checks_ok(tmp_path):
     for op in ops:
         assert f"== {op} ==" in proc.stdout
     assert "%roof" in proc.stdout
+    # the sampled-softmax training step, checked against its GEMMs and the full softmax
+    step = doc["sampled_softmax"]
+    assert step["seconds"]["gemms"] > 0 and step["seconds"]["full"] > 0
+    assert "== sampled_softmax ==" in proc.stdout
 
 
 def test_plot_is_drawn_or_explained(tmp_path):

@@ -4,6 +4,7 @@ NumPy, SciPy and PyTorch and print one table per operation."""
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import fastsmce
@@ -47,10 +48,51 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+#: the sampled-softmax training step (fastsmce.bench.sampled): not a 2-D table case
+SAMPLED = "sampled_softmax"
+SAMPLED_FUNCTION = "sampled_softmax_loss_with_grad"
+#: its problem: issue 5's (1M classes) in a full run, a small one with --quick
+SAMPLED_FULL = ["--batch", "512", "--dim", "256", "--classes", "1000000", "--sampled", "8192"]
+SAMPLED_QUICK = ["--batch", "128", "--dim", "64", "--classes", "100000", "--sampled", "1024",
+                 "--time", "0.3", "--no-tf"]
+
+
 def list_ops(module) -> str:
     have = {spec.name for spec in available_ops(module)}
-    return "\n".join(f"{spec.name:45s} {'available' if spec.name in have else 'not in this build'}"
-                     for spec in REGISTRY)
+    lines = [f"{spec.name:45s} {'available' if spec.name in have else 'not in this build'}"
+             for spec in REGISTRY]
+    lines.append(f"{SAMPLED:45s} "
+                 f"{'available' if hasattr(module, SAMPLED_FUNCTION) else 'not in this build'}"
+                 "  (training step: python -m fastsmce.bench.sampled)")
+    return "\n".join(lines)
+
+
+def split_sampled(text: str | None) -> tuple[str | None, bool]:
+    """(--ops without the sampled step, whether the step was asked for); None = all."""
+    if text is None:
+        return None, True
+    names = parse_list(text)
+    rest = [n for n in names if n != SAMPLED]
+    return (",".join(rest) if rest else ""), len(rest) != len(names)
+
+
+def run_sampled(module, quick: bool) -> dict | None:
+    """Time the sampled-softmax step (fastsmce.bench.sampled) and return its medians."""
+    if not hasattr(module, SAMPLED_FUNCTION):
+        print(f"\n{SAMPLED}: not in this fastsmce build", file=sys.stderr)
+        return None
+    from . import sampled
+
+    fast = os.environ.get("FASTSMCE_BENCH_FAST") == "1"
+    args = list(SAMPLED_QUICK if quick or fast else SAMPLED_FULL)
+    if fast:
+        args = ["--batch", "32", "--dim", "16", "--classes", "5000", "--sampled", "256",
+                "--time", "0.05", "--no-tf", "--full-batch", "4"]
+    print(f"\n== {SAMPLED} ==  fastsmce.sampled_softmax_loss_with_grad: forward + backward of "
+          f"one training step")
+    med = sampled.main(args)
+    own = med.pop("fastsmce", {})
+    return {"problem": args, "seconds": med, "fastsmce_seconds_same_group": own}
 
 
 def choose_ops(text: str | None, module) -> list:
@@ -72,13 +114,14 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     if args.list:
         print(list_ops(module))
         return 0
+    ops_text, want_sampled = split_sampled(args.ops)
     try:
-        specs = choose_ops(args.ops, module)
+        specs = choose_ops(ops_text, module) if ops_text != "" else []
         cases = select_cases([s.name for s in specs], parse_shapes(args.shapes),
-                             parse_dtypes(args.dtypes), args.quick)
+                             parse_dtypes(args.dtypes), args.quick) if specs else []
     except ValueError as exc:
         parser.error(str(exc))
-    if not cases:
+    if not cases and not want_sampled:
         parser.error("no cases selected")
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")
@@ -99,9 +142,13 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     finally:
         bar.close()
 
-    print(render_report(info, cfg, results))
+    if results:
+        print(render_report(info, cfg, results))
+    extra = {}
+    if want_sampled and not args.shapes:
+        extra[SAMPLED] = run_sampled(module, args.quick)
     if args.json:
-        write_json(args.json, info, cfg, results)
+        write_json(args.json, info, cfg, results, extra)
         print(f"\nwrote {args.json}")
     if args.plot:
         if write_plot(args.plot, info, results):

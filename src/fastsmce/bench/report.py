@@ -108,7 +108,7 @@ def _clean(obj):
     return obj
 
 
-def write_json(path: str, info: dict, cfg, results: list) -> None:
+def write_json(path: str, info: dict, cfg, results: list, extra: dict | None = None) -> None:
     doc = {
         "machine": info,
         "settings": {"block_time": cfg.block_time, "budget": cfg.budget,
@@ -119,6 +119,7 @@ def write_json(path: str, info: dict, cfg, results: list) -> None:
                                "roof": "fraction of copy bandwidth"}},
         "results": results,
     }
+    doc.update(extra or {})
     with open(path, "w", encoding="utf-8") as f:
         json.dump(_clean(doc), f, indent=1)
         f.write("\n")

@@ -158,7 +158,8 @@ def main(argv=None):
             ("sampler alone (log-uniform, unique)", "sampler", "", "")]
     for label, key, ratio, target in rows:
         if key not in med:
-            print(f"  {label:44s} {'not installed':>10s}")
+            why = "left out (--no-tf)" if key == "tensorflow" and a.no_tf else "not installed"
+            print(f"  {label:44s} {why:>10s}")
             continue
         r = med[key] / own[key] if key != "gemms" else own[key] / med[key]
         text = f"{ratio} = {r:.3f} (target {target})" if ratio else ""
