@@ -59,7 +59,9 @@ typedef struct fs_binary_loss_args {
  * (= w * ((1 - z) x + (1 + (pw - 1) z) softplus(-x)), with no cancellation),
  * gradient w * ((1 - z) * sigmoid(x) - pw * z * sigmoid(-x)).
  * *sum (when loss == NULL): the sum of the losses in double, in a fixed order
- * (rows in order; within a row FS_BLOCK blocks).  *bad: 1 when a dense target
+ * (rows in order; within a row FS_BLOCK blocks; rows that are contiguous one
+ * after the other, with dense targets and no per-class or per-row operand, are
+ * summed as one row).  *bad: 1 when a dense target
  * lies outside [0, 1] or is NaN, else 0 (sparse targets: always 0; the caller
  * validates them).  Sparse rows sum the z = 0 losses first and add each
  * positive's correction after, in double.

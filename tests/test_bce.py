@@ -98,6 +98,35 @@ def test_grad_matches_central_finite_differences(reduction, rng):
         assert abs((lp - lm) / (2 * h) - grad[i]) < 1e-7, i
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("layout", ["contiguous", "weight_full", "target_fortran", "grad_strided"])
+def test_short_rows_merged_or_not(layout, reduction, dtype, rng):
+    """Short contiguous rows are summed as one long row by the kernel (dense target, no
+    per-class or per-row operand); any operand that breaks the row-to-row contiguity
+    takes the per-row path.  Both against the float64 reference, over thread tasks."""
+    shape = (5003, 10)
+    x, z = make(rng, shape, dtype)
+    kw = {"weight": rng.random(shape).astype(dtype)} if layout == "weight_full" else {}
+    if layout == "target_fortran":
+        z = np.asfortranarray(z)
+    g = np.full((shape[0], 2 * shape[1]), 7, dtype)[:, ::2] if layout == "grad_strided" else None
+    rl, rg = ref_bce(x, z, reduction=reduction, **kw)
+    loss, grad = bce_g(x, z, reduction=reduction, grad_out=g, **kw)
+    close(loss, rl, dtype, "loss")
+    close(grad, rg, dtype, "grad")
+    close(bce(x, z, reduction=reduction, **kw), rl, dtype, "loss only")
+    # focal loss shares the row driver: its loss against torchvision's formula (float64)
+    zb = np.round(z) if layout != "target_fortran" else np.asfortranarray(np.round(z))
+    x64, z64 = x.astype(np.float64), zb.astype(np.float64)
+    p = 1 / (1 + np.exp(-x64))
+    p_t = p * z64 + (1 - p) * (1 - z64)
+    ref_f = (0.25 * z64 + 0.75 * (1 - z64)) * softplus(x64) * (1 - z64) * (1 - p_t) ** 2 \
+        + (0.25 * z64 + 0.75 * (1 - z64)) * softplus(-x64) * z64 * (1 - p_t) ** 2
+    ref_f = {"none": ref_f, "mean": ref_f.mean(), "sum": ref_f.sum()}[reduction]
+    close(fastsmce.sigmoid_focal_loss(x, zb, reduction=reduction), ref_f, dtype, "focal loss")
+
+
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
