@@ -156,7 +156,8 @@ def write_plot(path: str, info: dict, results: list) -> bool:
     fs = info["fastsmce"]
     fig.suptitle(f"fastsmce {fs.get('version', '?')} speed-up ({fs.get('simd', '?')}, "
                  f"{info['threads']} threads) - {info['cpu']}", fontsize=10)
-    fig.tight_layout()
+    # leave the top 0.4 inch to the title so it does not cover the first panel's
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()))
     fig.savefig(path, dpi=110)
     plt.close(fig)
     return True
