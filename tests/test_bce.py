@@ -267,6 +267,24 @@ def test_sparse_targets_equal_dense(kind, opt, reduction, dtype, rng):
     close(bce(x, t, reduction=reduction, **kw), rl, dtype, "loss only")
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opt", OPTIONS[:3], ids=lambda o: "+".join(o) or "plain")
+@pytest.mark.parametrize("c", [1, 10, 127, 130])
+def test_sparse_short_rows_equal_dense(c, opt, reduction, dtype, rng):
+    """Rows shorter than 8 vectors skip the float32 product-of-exps path of the loss-only sum"""
+    shape = (301, c)
+    x, z = sparse_case(rng, *shape, 5, dtype)
+    x[3, 0], x[4, -1] = 200.0, -200.0
+    z[3, 0] = z[4, -1] = 1
+    kw = options(opt, rng, shape, dtype)
+    rl, rg = ref_bce(x, z, reduction=reduction, **kw)
+    close(bce(x, sps.csr_array(z), reduction=reduction, **kw), rl, dtype, "loss only")
+    loss, grad = bce_g(x, sps.csr_array(z), reduction=reduction, **kw)
+    close(loss, rl, dtype, "loss")
+    close(grad, rg, dtype, "grad")
+
+
 def test_sparse_soft_values_unsorted_indices_and_in_place(rng):
     x, _ = sparse_case(rng, 20, 500, 0, np.float64)
     indptr = np.array([0] + [3 * (r + 1) for r in range(20)])
