@@ -197,8 +197,8 @@ def test_set_num_threads_toggled_while_others_compute(sampled_threads_everywhere
                 toggles[0] += 1
                 stop.wait(0.0005)
 
-        _run_concurrently(cases, expected, workers=4, repeats=2, toggler=toggler)
-    assert toggles[0] > 10, "the toggling thread barely ran"
+        _run_concurrently(cases, expected, workers=4, repeats=3, toggler=toggler)
+    assert toggles[0] > 5, "the toggling thread barely ran"
 
 
 # ---------------------------------------------------------------------------
