@@ -102,9 +102,15 @@ def set_num_threads(n):
     if n is None:
         _num_threads = 0
         return
-    n = operator.index(n)
+    try:
+        n = operator.index(n)
+    except TypeError:
+        raise TypeError(f"set_num_threads: n must be an integer or None; "
+                        f"got {type(n).__name__}") from None
     if n < 1:
         raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    if n > 2 ** 31 - 1:
+        raise ValueError(f"set_num_threads: n must be < 2**31, got {n}")
     _num_threads = n
 
 
@@ -158,10 +164,41 @@ cdef bint _usable(cnp.ndarray a) noexcept:
     return True
 
 
+cdef cnp.ndarray _asarray(x, str name, dtype=None):
+    """np.asarray(x[, dtype]), with an error naming the argument when NumPy cannot
+    convert it (a ragged list, a string where a number is needed ...)"""
+    if dtype is None and type(x) is np.ndarray:
+        return x
+    try:
+        return np.asarray(x) if dtype is None else np.asarray(x, dtype=dtype)
+    except TypeError as e:
+        raise TypeError(f"{name} cannot be converted to an array: {e}") from None
+    except ValueError as e:
+        raise ValueError(f"{name} cannot be converted to an array: {e}") from None
+
+
+cdef double _float_arg(value, str name) except? -1:
+    """value as a float: a real number (not a string, not a sequence), else TypeError"""
+    if not isinstance(value, (str, bytes)):
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            pass
+    raise TypeError(f"{name} must be a number; got {type(value).__name__}")
+
+
+cdef bint _flag(value, str name) except -1:
+    """value as a bool (an array of several values is an error, not a guess)"""
+    try:
+        return bool(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be True or False; got {type(value).__name__}") from None
+
+
 cdef cnp.ndarray _as_real(x, str name):
     """x as a native-endian, aligned float32/float64 ndarray (other real dtypes
     become float64); no copy when x already is one, whatever its strides."""
-    cdef cnp.ndarray a = x if type(x) is np.ndarray else np.asarray(x)
+    cdef cnp.ndarray a = x if type(x) is np.ndarray else _asarray(x, name)
     cdef int t = cnp.PyArray_TYPE(a)
     if t == cnp.NPY_FLOAT or t == cnp.NPY_DOUBLE:
         if cnp.PyArray_ISBYTESWAPPED(a):
@@ -173,6 +210,16 @@ cdef cnp.ndarray _as_real(x, str name):
     if not _usable(a):
         a = a.copy()
     return a
+
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+cdef str _reduction(reduction):
+    """reduction, checked: one of "none", "mean", "sum" """
+    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
+        raise ValueError(f"reduction must be one of 'none', 'mean', 'sum'; got {reduction!r}")
+    return reduction
 
 
 cdef int _check_out(out, cnp.ndarray like, int ndim, npy_intp *shape, str name) except -1:
@@ -201,6 +248,8 @@ cdef int _axis(axis, int ndim) except -1:
         ax = operator.index(axis)
     except TypeError:
         raise TypeError(f"axis must be an integer; got {type(axis).__name__}") from None
+    except OverflowError:       # beyond Py_ssize_t: out of range for any array
+        raise AxisError(operator.index(axis), ndim) from None
     if ax < -ndim or ax >= ndim:
         raise AxisError(ax, ndim)
     return ax + ndim if ax < 0 else ax
@@ -500,12 +549,13 @@ def logsumexp(x, axis=-1, *, keepdims=False, out=None):
     cdef cnp.ndarray a = _as_real(x, "x")
     cdef int nd = cnp.PyArray_NDIM(a), d, k = 0
     cdef int ax = _axis(axis, nd)
+    cdef bint kd = _flag(keepdims, "keepdims")
     cdef npy_intp shape[MAX_DIMS]
     for d in range(nd):
         if d != ax:
             shape[k] = cnp.PyArray_DIMS(a)[d]
             k += 1
-        elif keepdims:
+        elif kd:
             shape[k] = 1
             k += 1
     cdef cnp.ndarray y = _target(out, a, k, shape, False)

@@ -72,6 +72,8 @@ cdef object _int_arg(value, str name, Py_ssize_t lo):
         raise TypeError(f"{name} must be an integer; got {type(value).__name__}") from None
     if v < lo:
         raise ValueError(f"{name} must be >= {lo}; got {v}")
+    if v >= 2 ** 63:
+        raise ValueError(f"{name} must be < 2**63; got {v}")
     return v
 
 
@@ -87,7 +89,7 @@ cdef uint64_t _seed(seed) except? 0:
 cdef cnp.ndarray _class_ids(x, str name, int64_t num_classes, int ndim, shape):
     """x as a C-contiguous int64 array of the given ndim (and shape, None entries
     free), every value in [0, num_classes)"""
-    cdef cnp.ndarray a = np.asarray(x)
+    cdef cnp.ndarray a = _asarray(x, name)
     if a.dtype.kind not in "iu":
         raise TypeError(f"{name} must be an integer array; got dtype {a.dtype}")
     if a.ndim != ndim or any(s is not None and s != t for s, t in zip(shape, (<object>a).shape)):
@@ -111,19 +113,28 @@ cdef class _Sampler:
         cdef cnp.ndarray w, p, acc, ali
         cdef int err
         self.s.kind = kind
-        self.s.range = _int_arg(range_max, "range_max", 1)
         self.s.prob = NULL
         self.s.accept = NULL
         self.s.alias = NULL
+        if kind != SMP_UNIGRAM or range_max is not None:
+            self.s.range = _int_arg(range_max, "range_max", 1)
         if kind != SMP_UNIGRAM:
             return
-        w = np.asarray(unigrams, dtype=np.float64)
+        w = _asarray(unigrams, "unigrams")
+        if w.dtype.kind not in "biuf":
+            raise TypeError(f"unigrams must be a real-valued array; got dtype {w.dtype}")
+        w = w.astype(np.float64)
+        if range_max is None:       # as many classes as counts
+            if w.ndim != 1 or w.shape[0] < 1:
+                raise ValueError(f"unigrams must be a 1-D array of class counts; got shape "
+                                 f"{(<object>w).shape}")
+            self.s.range = w.shape[0]
         if w.ndim != 1 or w.shape[0] != self.s.range:
             raise ValueError(f"unigrams has shape {(<object>w).shape}; expected ({self.s.range},), one count "
                              f"a class")
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise ValueError("unigrams must be finite and >= 0")
-        distortion = float(distortion)
+        distortion = _float_arg(distortion, "distortion")
         if not np.isfinite(distortion):
             raise ValueError(f"distortion must be finite; got {distortion}")
         w = np.ascontiguousarray(w ** distortion)
@@ -160,7 +171,7 @@ cdef class _Sampler:
         """(sampled, true_expected_count, sampled_expected_count, num_tries)"""
         cdef int64_t nt = _int_arg(num_true, "num_true", 1)
         cdef int64_t ns = _int_arg(num_sampled, "num_sampled", 0)
-        cdef bint uq = bool(unique)
+        cdef bint uq = _flag(unique, "unique")
         cdef uint64_t sd = _seed(seed)
         cdef int64_t tries = 0
         cdef int err
@@ -195,8 +206,15 @@ cdef object _sampler_values(sampler, cnp.ndarray labels, int64_t num_true, int64
         return s.sample(labels, num_true, num_sampled, True, seed)[:3]
     if callable(sampler):
         return sampler(labels, num_true, num_sampled, True, num_classes, seed=seed)
-    return _Sampler(SMP_UNIGRAM, num_classes, sampler).sample(labels, num_true, num_sampled,
-                                                              True, seed)[:3]
+    try:
+        s = _Sampler(SMP_UNIGRAM, num_classes, sampler)
+    except TypeError as e:
+        raise TypeError(f"sampler must be 'uniform', 'log_uniform', a callable or unigram counts "
+                        f"of the num_classes={num_classes} classes; got {type(sampler).__name__} "
+                        f"({e})") from None
+    except ValueError as e:
+        raise ValueError(f"sampler (unigram counts): {e}") from None
+    return s.sample(labels, num_true, num_sampled, True, seed)[:3]
 
 # ---------------------------------------------------------------------------
 # BLAS (SciPy's, through its Cython capsules) for the three products
@@ -351,22 +369,27 @@ A sparse SGD step is ``weights[ids] -= lr * grads.weights``."""
 
 
 cdef cnp.ndarray _counts(x, str name, shape, bint positive):
-    cdef cnp.ndarray a = np.asarray(x, dtype=np.float64)
+    cdef cnp.ndarray a = _asarray(x, name)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
+    a = a.astype(np.float64, copy=False)
     if (<object>a).shape != shape:
         if len(shape) == 2 and shape[1] == 1 and (<object>a).shape == (shape[0],):
             a = a.reshape(shape)
         else:
             raise ValueError(f"{name} has shape {(<object>a).shape}; expected {shape}")
-    if positive and a.size and not (a > 0).all():
-        raise ValueError(f"{name} must be > 0 (its log is subtracted: subtract_log_q=True)")
+    if positive and a.size and not ((a > 0).all() and np.isfinite(a).all()):
+        raise ValueError(f"{name} must be > 0 and finite (its log is subtracted: "
+                         f"subtract_log_q=True)")
     return a
 
 
 cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inputs, num_sampled,
                           num_classes, num_true, sampled_values, sampler, remove_accidental_hits,
                           subtract_log_q, seed, reduction):
-    if reduction not in ("mean", "sum", "none"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none'; got {reduction!r}")
+    _reduction(reduction)
+    remove_accidental_hits = _flag(remove_accidental_hits, "remove_accidental_hits")
+    subtract_log_q = _flag(subtract_log_q, "subtract_log_q")
     cdef int64_t nt = _int_arg(num_true, "num_true", 1)
     cdef int64_t C = _int_arg(num_classes, "num_classes", 1)
     cdef int64_t S = _int_arg(num_sampled, "num_sampled", 0)
@@ -389,15 +412,16 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     cdef cnp.ndarray Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=dtype)
     Xa[:, :X.shape[1]] = X
     Xa[:, X.shape[1]] = 1
-    cdef cnp.ndarray lab
-    try:
-        lab = _class_ids(labels, "labels", C, 2, (N, nt))
-    except ValueError:
-        if np.ndim(labels) == 1 and nt == 1:
-            lab = _class_ids(labels, "labels", C, 1, (N,)).reshape(N, 1)
-        else:
-            raise
+    cdef cnp.ndarray lab = _asarray(labels, "labels")
+    if lab.ndim == 1 and nt == 1:
+        lab = _class_ids(lab, "labels", C, 1, (N,)).reshape(N, 1)
+    else:
+        lab = _class_ids(lab, "labels", C, 2, (N, nt))
     if sampled_values is None:
+        if S == 0 and subtract_log_q:
+            raise ValueError("num_sampled=0: the true classes' expected counts are 0 and their "
+                             "log cannot be subtracted; draw num_sampled >= 1, pass "
+                             "subtract_log_q=False or give sampled_values")
         sampled_values = _sampler_values(sampler, lab, nt, S, C, seed)
     try:
         sv, tec, sec = sampled_values

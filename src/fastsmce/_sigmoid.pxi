@@ -42,8 +42,6 @@ cdef enum:
     SG_TASK = 16384             # loss tasks: rows of about this many elements (fixed: the
                                 # sums fold per task, so results do not depend on threads)
 
-_REDUCTIONS = ("none", "mean", "sum")
-
 # ---------------------------------------------------------------------------
 # elementwise: sigmoid, log_sigmoid
 # ---------------------------------------------------------------------------
@@ -158,7 +156,7 @@ def log_sigmoid(x, *, out=None):
 
 cdef cnp.ndarray _real_like(v, cnp.ndarray like, str name):
     """v as an array of like's dtype (native, aligned); a real-valued input is required"""
-    cdef cnp.ndarray a = v if type(v) is np.ndarray else np.asarray(v)
+    cdef cnp.ndarray a = v if type(v) is np.ndarray else _asarray(v, name)
     if a.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
     if a.dtype != like.dtype:
@@ -179,6 +177,13 @@ cdef object _broadcast_operand(v, cnp.ndarray x, str name, int64_t rows, int64_t
     if v is None:
         return None
     cdef cnp.ndarray a = _real_like(v, x, name)
+    if cnp.PyArray_SIZE(a):
+        # checked on the array as given (before broadcasting): two reductions, no copy
+        lo, hi = a.min(), a.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(f"{name} holds a non-finite value")
+        if lo < 0:
+            raise ValueError(f"{name} holds a negative value")
     try:
         b = np.broadcast_to(a, (<object>x).shape)
     except ValueError:
@@ -276,8 +281,7 @@ cdef void _set_view(tuple v, const void **p, int64_t *rs, int64_t *cs):
 
 cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction, bint want_grad,
                          grad_out, double alpha, double gamma):
-    if reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be 'none', 'mean' or 'sum'; got {reduction!r}")
+    _reduction(reduction)
     cdef cnp.ndarray x = _as_real(logits, "logits")
     cdef int nd = cnp.PyArray_NDIM(x)
     shape = (<object>x).shape
@@ -440,7 +444,8 @@ def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=
     ``indices`` and optionally ``data`` and ``shape``, naming for each row the columns
     whose target is ``data`` (1 without data; values in [0, 1]), every other target 0.
     ``weight`` broadcasts to the logits; ``pos_weight`` too (typically shape (C,),
-    along the last axis).  Everything is computed in the logits' dtype: a target,
+    along the last axis); both must be finite and >= 0 (a ValueError otherwise, as
+    for cross_entropy's weight).  Everything is computed in the logits' dtype: a target,
     weight or pos_weight of another dtype is converted first (a copy; pass them in
     the logits' dtype to avoid it).  Loss-only calls allocate nothing of the logits'
     size otherwise.  Non-finite logits: +-inf gives inf or, where a zero coefficient
@@ -458,8 +463,8 @@ def binary_cross_entropy_with_logits_with_grad(logits, target, *, weight=None, p
 
 
 cdef tuple _focal_params(alpha, gamma):
-    a = float(alpha)
-    gm = float(gamma)
+    a = _float_arg(alpha, "alpha")
+    gm = _float_arg(gamma, "gamma")
     if not np.isfinite(a):
         raise ValueError(f"alpha must be finite; got {alpha!r}")
     if not (np.isfinite(gm) and gm >= 0):

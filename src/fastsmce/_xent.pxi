@@ -21,8 +21,6 @@ cdef extern from "fastsmce.h" nogil:
         double *loss
     int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a)
 
-_REDUCTIONS = ("none", "mean", "sum")
-
 
 cdef struct XentJob:
     fs_dtype dt
@@ -210,7 +208,7 @@ cdef bint _xent_is_labels(cnp.ndarray t, cnp.ndarray x, int ax):
 
 cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
     """(labels int64 C-contiguous, None) or (None, probabilities of x's dtype)"""
-    cdef cnp.ndarray t = target if type(target) is np.ndarray else np.asarray(target)
+    cdef cnp.ndarray t = target if type(target) is np.ndarray else _asarray(target, "target")
     if _xent_is_labels(t, x, ax):
         return t, None
     kind = t.dtype.kind
@@ -246,7 +244,7 @@ cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
 cdef cnp.ndarray _xent_weight(weight, cnp.ndarray x, int64_t ncls):
     if weight is None:
         return None
-    cdef cnp.ndarray w = np.asarray(weight)
+    cdef cnp.ndarray w = _asarray(weight, "weight")
     if w.dtype.kind not in "biuf":
         raise TypeError(f"weight must be a real-valued array; got dtype {w.dtype}")
     if (<object>w).shape != (ncls,):
@@ -266,12 +264,8 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
     if nd == 0:
         raise ValueError("logits must have at least one dimension (the classes)")
     cdef int ax = _axis(axis, nd)
-    if not isinstance(reduction, str) or reduction not in _REDUCTIONS:
-        raise ValueError(f"reduction must be one of 'none', 'mean', 'sum'; got {reduction!r}")
-    try:
-        eps = float(label_smoothing)
-    except (TypeError, ValueError):
-        raise TypeError(f"label_smoothing must be a number; got {type(label_smoothing).__name__}") from None
+    _reduction(reduction)
+    eps = _float_arg(label_smoothing, "label_smoothing")
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1]; got {label_smoothing!r}")
     try:

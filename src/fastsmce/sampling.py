@@ -76,13 +76,7 @@ class FixedUnigramSampler:
     """
 
     def __init__(self, unigrams, distortion=1.0):
-        import numpy as np
-
-        n = np.shape(unigrams)[0] if np.ndim(unigrams) == 1 else -1
-        if n < 1:
-            raise ValueError(f"unigrams must be a 1-D array of class counts; got shape "
-                             f"{np.shape(unigrams)}")
-        self._s = _Sampler(2, n, unigrams, distortion)
+        self._s = _Sampler(2, None, unigrams, distortion)   # range_max: len(unigrams)
 
     @property
     def probabilities(self):
