@@ -103,8 +103,8 @@ def set_num_threads(n):
         _num_threads = 0
         return
     n = operator.index(n)
-    if n < 1:
-        raise ValueError(f"set_num_threads: n must be >= 1, got {n}")
+    if n < 1 or n > 2147483647:
+        raise ValueError(f"set_num_threads: n must lie in [1, 2**31 - 1], got {n}")
     _num_threads = n
 
 
@@ -196,14 +196,23 @@ cdef int _check_out(out, cnp.ndarray like, int ndim, npy_intp *shape, str name) 
 
 
 cdef int _axis(axis, int ndim) except -1:
-    cdef Py_ssize_t ax
     try:
-        ax = operator.index(axis)
+        ax = operator.index(axis)       # a Python int: any size compares (no OverflowError)
     except TypeError:
         raise TypeError(f"axis must be an integer; got {type(axis).__name__}") from None
     if ax < -ndim or ax >= ndim:
         raise AxisError(ax, ndim)
     return ax + ndim if ax < 0 else ax
+
+
+cdef double _finite_float(value, str name) except? -1.0:
+    """value as a float: TypeError for a non-number, ValueError (not OverflowError)
+    for an integer beyond the float range"""
+    try:
+        return float(value)
+    except OverflowError:
+        r = repr(value)
+        raise ValueError(f"{name} must be finite; got {r if len(r) < 40 else r[:36] + '...'}") from None
 
 
 cdef cnp.ndarray _unalias(cnp.ndarray a, cnp.ndarray y):

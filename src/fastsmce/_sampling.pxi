@@ -66,13 +66,25 @@ cdef enum:
 # ---------------------------------------------------------------------------
 
 cdef object _int_arg(value, str name, Py_ssize_t lo):
+    """value as an int in [lo, 2**63): TypeError for a non-integer, ValueError outside"""
     try:
         v = operator.index(value)
     except TypeError:
         raise TypeError(f"{name} must be an integer; got {type(value).__name__}") from None
     if v < lo:
         raise ValueError(f"{name} must be >= {lo}; got {v}")
+    if v >= 2 ** 63:
+        raise ValueError(f"{name} must be < 2**63; got {v}")
     return v
+
+
+cdef cnp.ndarray _real_array(x, str name):
+    """x as a float64 array; TypeError unless it holds real numbers (bool, integers,
+    floats): complex values would lose their imaginary part, strings would be parsed"""
+    cdef cnp.ndarray a = np.asarray(x)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must hold real numbers; got dtype {a.dtype}")
+    return a.astype(np.float64, copy=False)
 
 
 cdef uint64_t _seed(seed) except? 0:
@@ -117,13 +129,13 @@ cdef class _Sampler:
         self.s.alias = NULL
         if kind != SMP_UNIGRAM:
             return
-        w = np.asarray(unigrams, dtype=np.float64)
+        w = _real_array(unigrams, "unigrams")
         if w.ndim != 1 or w.shape[0] != self.s.range:
             raise ValueError(f"unigrams has shape {(<object>w).shape}; expected ({self.s.range},), one count "
                              f"a class")
         if not (np.isfinite(w).all() and (w >= 0).all()):
             raise ValueError("unigrams must be finite and >= 0")
-        distortion = float(distortion)
+        distortion = _finite_float(distortion, "distortion")
         if not np.isfinite(distortion):
             raise ValueError(f"distortion must be finite; got {distortion}")
         w = np.ascontiguousarray(w ** distortion)
@@ -351,7 +363,7 @@ A sparse SGD step is ``weights[ids] -= lr * grads.weights``."""
 
 
 cdef cnp.ndarray _counts(x, str name, shape, bint positive):
-    cdef cnp.ndarray a = np.asarray(x, dtype=np.float64)
+    cdef cnp.ndarray a = _real_array(x, name)
     if (<object>a).shape != shape:
         if len(shape) == 2 and shape[1] == 1 and (<object>a).shape == (shape[0],):
             a = a.reshape(shape)
@@ -398,6 +410,11 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
         else:
             raise
     if sampled_values is None:
+        if S == 0 and subtract_log_q:
+            # no draw: every expected count is 0, and its log cannot be subtracted
+            raise ValueError("num_sampled=0 draws no candidate, so every expected count is 0 "
+                             "and subtract_log_q=True cannot subtract its log; use num_sampled "
+                             ">= 1, subtract_log_q=False or sampled_values")
         sampled_values = _sampler_values(sampler, lab, nt, S, C, seed)
     try:
         sv, tec, sec = sampled_values

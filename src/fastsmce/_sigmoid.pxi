@@ -458,8 +458,8 @@ def binary_cross_entropy_with_logits_with_grad(logits, target, *, weight=None, p
 
 
 cdef tuple _focal_params(alpha, gamma):
-    a = float(alpha)
-    gm = float(gamma)
+    a = _finite_float(alpha, "alpha")
+    gm = _finite_float(gamma, "gamma")
     if not np.isfinite(a):
         raise ValueError(f"alpha must be finite; got {alpha!r}")
     if not (np.isfinite(gm) and gm >= 0):

@@ -272,6 +272,9 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
         eps = float(label_smoothing)
     except (TypeError, ValueError):
         raise TypeError(f"label_smoothing must be a number; got {type(label_smoothing).__name__}") from None
+    except OverflowError:       # an int beyond the float range
+        raise ValueError("label_smoothing must lie in [0, 1]; got an integer beyond the float "
+                         "range") from None
     if not 0.0 <= eps <= 1.0:
         raise ValueError(f"label_smoothing must lie in [0, 1]; got {label_smoothing!r}")
     try:
@@ -327,8 +330,14 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
             _check_out(grad_out, x, nd, cnp.PyArray_DIMS(x), "grad_out")
             g = grad_out if _usable(grad_out) else np.empty_like(x)
             x = _unalias(x, g)
-            if prb is not None:
-                prb = _unalias(prb, g)
+            # The kernels read the target probabilities and the class weights again after
+            # writing the gradient (short rows keep their exps in it): any overlap with
+            # grad_out, an exact one too, needs a copy (only the logits may be grad_out).
+            if prb is not None and np.may_share_memory(prb, g):
+                prb = prb.copy()
+            if w is not None and np.may_share_memory(w, g):
+                w = w.copy()
+                wp = <char *>cnp.PyArray_DATA(w)
         else:
             g = np.empty_like(x)
     cdef cnp.ndarray losses = None
