@@ -211,3 +211,24 @@ def test_num_sampled_zero_with_log_q_says_what_is_wrong():
     loss = fastsmce.sampled_softmax_loss(W, b, np.zeros(3, np.int64), X, 0, 5, seed=0,
                                          subtract_log_q=False)
     assert loss == 0.0
+
+
+# ---- BCE with grad_out = a contiguous weight / pos_weight array gave a wrong loss and
+# gradient (the "copy" of an overlapping weight was np.ascontiguousarray: no copy) ----
+
+@pytest.mark.parametrize("which", ["weight", "pos_weight"])
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("reduction", ["none", "sum"])
+def test_bce_grad_out_may_be_a_weight_array(which, sparse, reduction):
+    import scipy.sparse as sps
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 100)).astype(np.float32)
+    z = (rng.random((4, 100)) < 0.5).astype(np.float32)
+    w = (rng.random((4, 100)) + 0.5).astype(np.float32)
+    t = sps.csr_matrix(z) if sparse else z
+    want = fastsmce.binary_cross_entropy_with_logits_with_grad(x, t, reduction=reduction, **{which: w.copy()})
+    loss, grad = fastsmce.binary_cross_entropy_with_logits_with_grad(x, t, reduction=reduction,
+                                                                     grad_out=w, **{which: w})
+    assert grad is w
+    np.testing.assert_array_equal(grad, want[1])
+    np.testing.assert_array_equal(loss, want[0])

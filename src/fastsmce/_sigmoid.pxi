@@ -323,10 +323,12 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
                 x = _unalias(x, g)
                 if z is not None and np.may_share_memory(z, g):
                     z = z.copy()
+                # a copy (ascontiguousarray returns a contiguous weight as it is, still
+                # overlapping grad_out: the gradient then overwrote weights not yet read)
                 if wv is not None and np.may_share_memory(wv[0], g):
-                    wv = _view2(np.ascontiguousarray(wv[0]), rows, cols)
+                    wv = _view2(np.array(wv[0], copy=True), rows, cols)
                 if pwv is not None and np.may_share_memory(pwv[0], g):
-                    pwv = _view2(np.ascontiguousarray(pwv[0]), rows, cols)
+                    pwv = _view2(np.array(pwv[0], copy=True), rows, cols)
         if gview is None:
             gview = np.empty((rows, cols), dtype=x.dtype)
     if reduction == "none":
