@@ -232,3 +232,52 @@ def test_bce_grad_out_may_be_a_weight_array(which, sparse, reduction):
     assert grad is w
     np.testing.assert_array_equal(grad, want[1])
     np.testing.assert_array_equal(loss, want[0])
+
+
+# ---- unaligned int64 / float64 arrays reached the C core as they were ----
+# (np.ascontiguousarray keeps an unaligned contiguous array: the samplers' classes,
+# sampled ids, class labels, CSR indptr / indices / data and class weights were read
+# through misaligned pointers; UBSan under tools/sanitize.sh stops on that)
+
+def _unaligned(a):
+    a = np.asarray(a)
+    buf = np.zeros(a.nbytes + 1, dtype=np.uint8)
+    u = np.ndarray(a.shape, dtype=a.dtype, buffer=buf, offset=1)
+    u[...] = a
+    assert not u.flags.aligned
+    return u
+
+
+def test_unaligned_integer_and_float_inputs_give_the_aligned_results():
+    import scipy.sparse as sps
+    rng = np.random.default_rng(10)
+    tc = rng.integers(0, 20, (4, 2))
+    for fn in (sampling.uniform_candidate_sampler, sampling.log_uniform_candidate_sampler):
+        want = fn(tc, 2, 5, True, 20, seed=3)
+        got = fn(_unaligned(tc), 2, 5, True, 20, seed=3)
+        for a, b in zip(got, want):
+            np.testing.assert_array_equal(a, b)
+    x = rng.standard_normal((6, 5))
+    y = rng.integers(0, 5, 6)
+    w = rng.random(5) + 0.5
+    np.testing.assert_array_equal(
+        fastsmce.cross_entropy_with_grad(x, _unaligned(y), weight=_unaligned(w))[1],
+        fastsmce.cross_entropy_with_grad(x, y, weight=w)[1])
+    z = sps.csr_matrix((rng.random((6, 5)) < 0.4) * rng.random((6, 5)))
+
+    class CSR:
+        pass
+
+    t = CSR()
+    t.indptr, t.indices, t.data, t.shape = (_unaligned(z.indptr.astype(np.int64)),
+                                            _unaligned(z.indices.astype(np.int64)),
+                                            _unaligned(z.data), z.shape)
+    np.testing.assert_array_equal(fastsmce.binary_cross_entropy_with_logits(x, t, reduction="none"),
+                                  fastsmce.binary_cross_entropy_with_logits(x, z, reduction="none"))
+    W, b, X = rng.standard_normal((20, 3)), rng.standard_normal(20), rng.standard_normal((4, 3))
+    sv = sampling.uniform_candidate_sampler(tc, 2, 5, True, 20, seed=4)
+    usv = (_unaligned(sv[0]), sv[1], sv[2])
+    np.testing.assert_array_equal(
+        fastsmce.sampled_softmax_loss(W, b, _unaligned(tc), X, 5, 20, num_true=2, sampled_values=usv,
+                                      reduction="none"),
+        fastsmce.sampled_softmax_loss(W, b, tc, X, 5, 20, num_true=2, sampled_values=sv, reduction="none"))

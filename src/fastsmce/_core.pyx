@@ -175,6 +175,15 @@ cdef cnp.ndarray _as_real(x, str name):
     return a
 
 
+cdef cnp.ndarray _c_contig(a, dtype):
+    """a as a C-contiguous, ALIGNED array of dtype, for the C core to read element by
+    element (np.ascontiguousarray returns an unaligned contiguous array as it is)"""
+    cdef cnp.ndarray r = np.ascontiguousarray(a, dtype=dtype)
+    if not cnp.PyArray_ISALIGNED(r):
+        r = r.copy()
+    return r
+
+
 cdef int _check_out(out, cnp.ndarray like, int ndim, npy_intp *shape, str name) except -1:
     """out must be a writeable ndarray of like's dtype and the given shape"""
     cdef cnp.ndarray o

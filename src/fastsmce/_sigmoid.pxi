@@ -195,6 +195,7 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     """(indptr int64, indices int64, data float64 or None) of CSR positives, validated:
     shape (rows, cols), indptr[0] == 0 and non-decreasing, indices in [0, cols),
     no column twice in a row, data (if any) in [0, 1]."""
+    cdef object indptr, indices, data       # Python-level arrays here (slices, .shape)
     fmt = getattr(t, "format", None)
     if fmt is not None and fmt != "csr":
         raise TypeError(f"target: sparse targets must be CSR (got format {fmt!r}); use .tocsr()")
@@ -205,8 +206,8 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     if shape is not None and tuple(shape) != (rows, cols):
         raise ValueError(f"target: sparse shape {tuple(shape)} does not match the logits' "
                          f"shape {(rows, cols)}")
-    indptr = np.ascontiguousarray(t.indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(t.indices, dtype=np.int64)
+    indptr = _c_contig(t.indptr, np.int64)
+    indices = _c_contig(t.indices, np.int64)
     if indptr.ndim != 1 or indptr.size != rows + 1:
         raise ValueError(f"target: indptr must have {rows + 1} entries (rows + 1); "
                          f"got shape {indptr.shape}")
@@ -233,7 +234,7 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
         data = np.asarray(data)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"target: sparse data must be real-valued; got dtype {data.dtype}")
-        data = np.ascontiguousarray(data, dtype=np.float64)
+        data = _c_contig(data, np.float64)
         if data.ndim != 1 or data.size < nnz:
             raise ValueError(f"target: sparse data must hold {nnz} values")
         data = data[:nnz]

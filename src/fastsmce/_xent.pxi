@@ -226,7 +226,7 @@ cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
                              f"or {full_shape} (class probabilities)")
         if kind == "u" and t.dtype.itemsize >= 8 and t.size and t.max() > np.iinfo(np.int64).max:
             raise IndexError("target holds a class index out of range")
-        return np.ascontiguousarray(t, dtype=np.int64), None
+        return _c_contig(t, np.int64), None
     if kind == "f":
         if tshape != full_shape:
             if tshape == batch_shape:
@@ -251,7 +251,7 @@ cdef cnp.ndarray _xent_weight(weight, cnp.ndarray x, int64_t ncls):
         raise TypeError(f"weight must be a real-valued array; got dtype {w.dtype}")
     if (<object>w).shape != (ncls,):
         raise ValueError(f"weight has shape {(<object>w).shape}; expected ({ncls},), one per class")
-    w = np.ascontiguousarray(w, dtype=x.dtype)
+    w = _c_contig(w, x.dtype)
     if not np.all(np.isfinite(w)):
         raise ValueError("weight holds a non-finite value")
     if np.any(w < 0):
