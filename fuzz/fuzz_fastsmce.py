@@ -1470,12 +1470,16 @@ def one_input(data):
 # drivers
 # ---------------------------------------------------------------------------
 
-def smoke(n, seed, max_len=256, verbose=False, stop_on_finding=True):
+def smoke(n, seed, max_len=256, verbose=False, stop_on_finding=True, progress=0):
     """run n seeded random inputs without atheris; return the list of findings
-    (each a (input bytes, message) pair)"""
+    (each a (input bytes, message) pair); progress=k prints a line every k inputs"""
     rng = random.Random(seed)
     findings = []
+    t0 = time.time()
     for i in range(n):
+        if progress and i and i % progress == 0:
+            dt = time.time() - t0
+            print(f"#{i} {dt:.0f} s {i / max(dt, 1e-9):.0f}/s findings: {len(findings)}", flush=True)
         data = bytes(rng.getrandbits(8) for _ in range(rng.randint(0, max_len)))
         try:
             one_input(data)
@@ -1492,7 +1496,7 @@ def _main_smoke(argv):
     n = int(argv[0]) if argv else 1000
     seed = int(argv[1]) if len(argv) > 1 else 0
     t0 = time.time()
-    findings = smoke(n, seed, verbose=True, stop_on_finding=False)
+    findings = smoke(n, seed, verbose=True, stop_on_finding=False, progress=10000)
     dt = time.time() - t0
     print(f"smoke: {n} inputs, seed {seed}, {dt:.1f} s ({n / max(dt, 1e-9):.0f}/s), "
           f"{len(findings)} finding(s)", flush=True)

@@ -14,11 +14,13 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 : "${SAN_PKG:?SAN_PKG=DIR: a build kept by tools/sanitize.sh}"
 PY="${PYTHON:-python3}"
 SO="$(ls "$SAN_PKG"/src/fastsmce/_core*.so 2>/dev/null | head -n 1)"
-if [ -z "$SO" ] || ! ldd "$SO" | grep -q libasan; then
+if [ -z "$SO" ] || ! ldd "$SO" | grep libasan >/dev/null; then
     echo "run_asan.sh: $SAN_PKG holds no ASan build (tools/sanitize.sh with SAN_BUILD_ONLY=1)" >&2
     exit 2
 fi
-export LD_PRELOAD="$("${SAN_GCC:-gcc}" -print-file-name=libasan.so)${LD_PRELOAD:+:$LD_PRELOAD}"
+# libstdc++ after libasan: ASan's __cxa_throw interceptor needs it loaded at start-up
+GCC="${SAN_GCC:-gcc}"
+export LD_PRELOAD="$("$GCC" -print-file-name=libasan.so):$("$GCC" -print-file-name=libstdc++.so)${LD_PRELOAD:+:$LD_PRELOAD}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:halt_on_error=1:detect_stack_use_after_return=0}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export PYTHONMALLOC=malloc

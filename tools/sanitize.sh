@@ -11,8 +11,9 @@
 #     -fsanitize=address,undefined -fno-sanitize-recover=all
 #     -fno-omit-frame-pointer -O1 -g
 # (FASTSMCE_OPT replaces setup.py's -O3), and pytest runs there with
-#     LD_PRELOAD=libasan.so   ASan's runtime must be loaded before anything else,
-#                             and python itself is not instrumented
+#     LD_PRELOAD=libasan.so:libstdc++.so   ASan's runtime must be loaded before
+#                             anything else (python itself is not instrumented);
+#                             libstdc++ so that C++ exceptions work (see below)
 #     ASAN_OPTIONS=detect_leaks=0:...   CPython does not free everything at exit
 #                             (interned objects, module state), so LeakSanitizer
 #                             would report Python's own "leaks" on every run;
@@ -85,7 +86,7 @@ else
 fi
 
 SO="$(ls "$DIR"/src/fastsmce/_core*.so 2>/dev/null | head -n 1)"
-if [ -z "$SO" ] || ! ldd "$SO" | grep -q libasan; then
+if [ -z "$SO" ] || ! ldd "$SO" | grep libasan >/dev/null; then   # (grep -q + pipefail: SIGPIPE)
     echo "sanitize.sh: $DIR holds no ASan build of fastsmce._core" >&2
     exit 2
 fi
@@ -94,7 +95,12 @@ if [ -n "${SAN_BUILD_ONLY:-}" ]; then
     exit 0
 fi
 
-export LD_PRELOAD="$LIBASAN${LD_PRELOAD:+:$LD_PRELOAD}"
+# libstdc++ right after libasan: python is not linked with it, so ASan's __cxa_throw
+# interceptor finds no real __cxa_throw at start-up and the first C++ exception
+# (TensorFlow's import throws one) stops the process with "CHECK failed:
+# asan_interceptors.cpp ... real___cxa_throw"
+LIBSTDCXX="$("$GCC" -print-file-name=libstdc++.so)"
+export LD_PRELOAD="$LIBASAN:$LIBSTDCXX${LD_PRELOAD:+:$LD_PRELOAD}"
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=0:allocator_may_return_null=1:halt_on_error=1:detect_stack_use_after_return=0:print_summary=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 export PYTHONMALLOC=malloc
