@@ -281,3 +281,25 @@ def test_unaligned_integer_and_float_inputs_give_the_aligned_results():
         fastsmce.sampled_softmax_loss(W, b, _unaligned(tc), X, 5, 20, num_true=2, sampled_values=usv,
                                       reduction="none"),
         fastsmce.sampled_softmax_loss(W, b, tc, X, 5, 20, num_true=2, sampled_values=sv, reduction="none"))
+
+
+# ---- cross-entropy "mean": the class-weight total and the loss sum were plain running
+# sums (up to n * eps relative: 3e-12 over 262144 rows in float64) ----
+
+def test_weighted_mean_over_many_rows_is_accurate():
+    import math
+    rng = np.random.default_rng(11)
+    n = 1 << 20
+    x = rng.standard_normal((n, 2))
+    y = rng.integers(0, 2, n)
+    w = np.array([0.1, 0.7])
+    loss, grad = fastsmce.cross_entropy_with_grad(x, y, weight=w)
+    per = fastsmce.cross_entropy(x, y, weight=w, reduction="none")
+    denom = math.fsum(w[y])
+    assert abs(loss - math.fsum(per) / denom) <= 4e-16 * abs(loss)
+    p = np.exp(x - np.logaddexp(x[:, :1], x[:, 1:]))
+    u = np.zeros_like(x)
+    u[np.arange(n), y] = w[y]
+    want = (p * u.sum(1, keepdims=True) - u) / denom
+    terms = (p * u.sum(1, keepdims=True) + u) / denom          # the two terms' size
+    assert np.all(np.abs(grad - want) <= 1e-14 * terms)
