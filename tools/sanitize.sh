@@ -76,7 +76,9 @@ else
         | tar --null --ignore-failed-read -T - -cf - 2>/dev/null) | tar -C "$DIR" -xf -
     echo "sanitize.sh: building with $SAN_FLAGS -O1 -g (log: $DIR/build.log)"
     t0=$SECONDS
-    if ! (cd "$DIR" && CC="$CC_CMD" CFLAGS="$SAN_FLAGS" LDFLAGS="$SAN_FLAGS" FASTSMCE_OPT="-O1 -g" \
+    # the flags go into CC too: setup.py's OpenMP probe links with CC alone (no LDFLAGS),
+    # and without -fsanitize there the probe fails and the build has no OpenMP
+    if ! (cd "$DIR" && CC="$CC_CMD $SAN_FLAGS" CFLAGS="$SAN_FLAGS" LDFLAGS="$SAN_FLAGS" FASTSMCE_OPT="-O1 -g" \
             "$PY" setup.py build_ext --inplace -j "$JOBS") >"$DIR/build.log" 2>&1; then
         tail -n 40 "$DIR/build.log" >&2
         echo "sanitize.sh: build failed" >&2
@@ -89,6 +91,10 @@ SO="$(ls "$DIR"/src/fastsmce/_core*.so 2>/dev/null | head -n 1)"
 if [ -z "$SO" ] || ! ldd "$SO" | grep libasan >/dev/null; then   # (grep -q + pipefail: SIGPIPE)
     echo "sanitize.sh: $DIR holds no ASan build of fastsmce._core" >&2
     exit 2
+fi
+if ! ldd "$SO" | grep libgomp >/dev/null; then
+    echo "sanitize.sh: WARNING: the sanitizer build has no OpenMP (see $DIR/build.log): the" \
+         "threaded paths are not checked" >&2
 fi
 if [ -n "${SAN_BUILD_ONLY:-}" ]; then
     echo "sanitize.sh: build kept in $DIR"
