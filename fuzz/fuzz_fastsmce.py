@@ -748,8 +748,10 @@ def gen_cross_entropy(d, mode):
                     s = 1.0 / denom if denom else 0.0
                 if not np.isfinite(s):
                     return                     # denormal total weight: 1 / total overflows
-                g = s * (p * uu.sum(-1, keepdims=True) - uu)
-                gscale = s * (p * np.abs(uu).sum(-1, keepdims=True) + np.abs(uu)) * (1 + np.abs(x64 - m))
+                # scaled first: class weights may be denormal, their products lose digits
+                su = s * uu
+                g = p * su.sum(-1, keepdims=True) - su
+                gscale = (p * np.abs(su).sum(-1, keepdims=True) + np.abs(su)) * (1 + np.abs(x64 - m))
                 # exp flushes results below the smallest normal to 0 (DESIGN.md section 4)
                 gscale = gscale + s * np.abs(uu).sum(-1, keepdims=True) * np.finfo(rdt).tiny / rtol
             else:
