@@ -702,7 +702,9 @@ def gen_cross_entropy(d, mode):
             # error scale: every term u_c * |x_c - max| and the log-sum
             wv = np.ones(C) if wr is None else wr
             if probs:
-                u = np.abs(((1 - eps) * tt + eps / max(C, 1)) * wv)
+                # the size of the terms: (1 - eps) t + eps / C cancels for negative t, and
+                # float32 rounds 1 - eps and eps / C (harmless for t >= 0)
+                u = ((1 - eps) * np.abs(tt) + eps / max(C, 1)) * np.abs(wv)
                 keep = np.ones(x64.shape[:-1], bool)
             else:
                 y = tref
@@ -751,7 +753,8 @@ def gen_cross_entropy(d, mode):
                 # scaled first: class weights may be denormal, their products lose digits
                 su = s * uu
                 g = p * su.sum(-1, keepdims=True) - su
-                gscale = (p * np.abs(su).sum(-1, keepdims=True) + np.abs(su)) * (1 + np.abs(x64 - m))
+                sa = s * (((1 - eps) * np.abs(tt) + eps / C) * np.abs(wv) if probs else np.abs(uu))
+                gscale = (p * sa.sum(-1, keepdims=True) + sa) * (1 + np.abs(x64 - m))
                 # exp flushes results below the smallest normal to 0 (DESIGN.md section 4)
                 gscale = gscale + s * np.abs(uu).sum(-1, keepdims=True) * np.finfo(rdt).tiny / rtol
             else:
