@@ -4,7 +4,8 @@ All metadata lives in pyproject.toml; this file only describes the extension:
 
 * sources: ``src/fastsmce/_core.pyx`` plus every ``*.c`` under ``csrc/`` (recursive,
   sorted), so a new kernel file is picked up without editing this file;
-* flags: ``-O3`` (gcc/clang) or ``/O2`` (MSVC).  Never ``-march=native`` (the wheel must
+* flags: ``-O3`` (gcc/clang) or ``/O2`` (MSVC); ``FASTSMCE_OPT`` replaces them when set
+  (tools/sanitize.sh builds with ``-O1 -g``).  Never ``-march=native`` (the wheel must
   run on any x86-64: the C files pick their ISA per function with target pragmas and
   dispatch at run time) and never ``-ffast-math`` (it breaks NaN/inf semantics);
 * OpenMP: probed by compiling and linking a tiny program with the same compiler.  If
@@ -181,6 +182,10 @@ class build_ext(_build_ext):
             opt = ["/O2"]
         else:
             opt = ["-O3"]
+        if os.environ.get("FASTSMCE_OPT", "").strip():
+            # replaces the optimisation flags (they come after CFLAGS, so CFLAGS alone
+            # cannot lower -O3): tools/sanitize.sh builds with FASTSMCE_OPT="-O1 -g"
+            opt = os.environ["FASTSMCE_OPT"].split()
 
         omp = None
         if _env_flag("FASTSMCE_NO_OPENMP"):

@@ -178,10 +178,15 @@ cdef cnp.ndarray _asarray(x, str name, dtype=None):
 
 
 cdef double _float_arg(value, str name) except? -1:
-    """value as a float: a real number (not a string, not a sequence), else TypeError"""
+    """value as a float: a real number (not a string, not a sequence), else TypeError;
+    an integer beyond the float range is a ValueError (not OverflowError)"""
     if not isinstance(value, (str, bytes)):
         try:
             return float(value)
+        except OverflowError:
+            r = repr(value)
+            raise ValueError(f"{name} must be finite; got "
+                             f"{r if len(r) < 40 else r[:36] + '...'}") from None
         except (TypeError, ValueError):
             pass
     raise TypeError(f"{name} must be a number; got {type(value).__name__}")
@@ -222,6 +227,15 @@ cdef str _reduction(reduction):
     return reduction
 
 
+cdef cnp.ndarray _c_contig(a, dtype):
+    """a as a C-contiguous, ALIGNED array of dtype, for the C core to read element by
+    element (np.ascontiguousarray returns an unaligned contiguous array as it is)"""
+    cdef cnp.ndarray r = np.ascontiguousarray(a, dtype=dtype)
+    if not cnp.PyArray_ISALIGNED(r):
+        r = r.copy()
+    return r
+
+
 cdef int _check_out(out, cnp.ndarray like, int ndim, npy_intp *shape, str name) except -1:
     """out must be a writeable ndarray of like's dtype and the given shape"""
     cdef cnp.ndarray o
@@ -243,13 +257,10 @@ cdef int _check_out(out, cnp.ndarray like, int ndim, npy_intp *shape, str name) 
 
 
 cdef int _axis(axis, int ndim) except -1:
-    cdef Py_ssize_t ax
     try:
-        ax = operator.index(axis)
+        ax = operator.index(axis)       # a Python int: any size compares (no OverflowError)
     except TypeError:
         raise TypeError(f"axis must be an integer; got {type(axis).__name__}") from None
-    except OverflowError:       # beyond Py_ssize_t: out of range for any array
-        raise AxisError(operator.index(axis), ndim) from None
     if ax < -ndim or ax >= ndim:
         raise AxisError(ax, ndim)
     return ax + ndim if ax < 0 else ax

@@ -66,6 +66,7 @@ cdef enum:
 # ---------------------------------------------------------------------------
 
 cdef object _int_arg(value, str name, Py_ssize_t lo):
+    """value as an int in [lo, 2**63): TypeError for a non-integer, ValueError outside"""
     try:
         v = operator.index(value)
     except TypeError:
@@ -99,7 +100,7 @@ cdef cnp.ndarray _class_ids(x, str name, int64_t num_classes, int ndim, shape):
         lo, hi = a.min(), a.max()
         if lo < 0 or hi >= num_classes:
             raise ValueError(f"{name} must lie in [0, {num_classes}); got values from {lo} to {hi}")
-    return np.ascontiguousarray(a, dtype=np.int64)
+    return _c_contig(a, np.int64)
 
 
 cdef class _Sampler:
@@ -159,7 +160,7 @@ cdef class _Sampler:
 
     def expected_count(self, values, num_sampled, num_tries):
         """TensorFlow's expected count of each class in `values` (float32)"""
-        cdef cnp.ndarray v = np.ascontiguousarray(values, dtype=np.int64)
+        cdef cnp.ndarray v = _c_contig(values, np.int64)
         cdef cnp.ndarray out = np.empty((<object>v).shape, dtype=np.float32)
         cdef int64_t ns = _int_arg(num_sampled, "num_sampled", 0)
         cdef int64_t nt = _int_arg(num_tries, "num_tries", 0)

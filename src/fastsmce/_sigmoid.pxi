@@ -200,6 +200,7 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     """(indptr int64, indices int64, data float64 or None) of CSR positives, validated:
     shape (rows, cols), indptr[0] == 0 and non-decreasing, indices in [0, cols),
     no column twice in a row, data (if any) in [0, 1]."""
+    cdef object indptr, indices, data       # Python-level arrays here (slices, .shape)
     fmt = getattr(t, "format", None)
     if fmt is not None and fmt != "csr":
         raise TypeError(f"target: sparse targets must be CSR (got format {fmt!r}); use .tocsr()")
@@ -210,8 +211,8 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     if shape is not None and tuple(shape) != (rows, cols):
         raise ValueError(f"target: sparse shape {tuple(shape)} does not match the logits' "
                          f"shape {(rows, cols)}")
-    indptr = np.ascontiguousarray(t.indptr, dtype=np.int64)
-    indices = np.ascontiguousarray(t.indices, dtype=np.int64)
+    indptr = _c_contig(t.indptr, np.int64)
+    indices = _c_contig(t.indices, np.int64)
     if indptr.ndim != 1 or indptr.size != rows + 1:
         raise ValueError(f"target: indptr must have {rows + 1} entries (rows + 1); "
                          f"got shape {indptr.shape}")
@@ -238,7 +239,7 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
         data = np.asarray(data)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"target: sparse data must be real-valued; got dtype {data.dtype}")
-        data = np.ascontiguousarray(data, dtype=np.float64)
+        data = _c_contig(data, np.float64)
         if data.ndim != 1 or data.size < nnz:
             raise ValueError(f"target: sparse data must hold {nnz} values")
         data = data[:nnz]
@@ -327,10 +328,12 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
                 x = _unalias(x, g)
                 if z is not None and np.may_share_memory(z, g):
                     z = z.copy()
+                # a copy (ascontiguousarray returns a contiguous weight as it is, still
+                # overlapping grad_out: the gradient then overwrote weights not yet read)
                 if wv is not None and np.may_share_memory(wv[0], g):
-                    wv = _view2(np.ascontiguousarray(wv[0]), rows, cols)
+                    wv = _view2(np.array(wv[0], copy=True), rows, cols)
                 if pwv is not None and np.may_share_memory(pwv[0], g):
-                    pwv = _view2(np.ascontiguousarray(pwv[0]), rows, cols)
+                    pwv = _view2(np.array(pwv[0], copy=True), rows, cols)
         if gview is None:
             gview = np.empty((rows, cols), dtype=x.dtype)
     if reduction == "none":

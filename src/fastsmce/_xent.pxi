@@ -21,6 +21,7 @@ cdef extern from "fastsmce.h" nogil:
         double *loss
     int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a)
 
+from libc.math cimport fabs
 
 cdef struct XentJob:
     fs_dtype dt
@@ -166,31 +167,41 @@ cdef int64_t _xent_count(const int64_t *lp, int64_t n, int64_t ign) noexcept nog
     return c
 
 
+cdef inline void _sum_add(double *s, double *c, double v) noexcept nogil:
+    """s += v with the rounding error gathered in c (Neumaier's compensated sum): a sum
+    of n terms stays within a few ulp, where a plain one drifts by up to n * eps (the
+    fuzzer saw 3e-12 relative on 262144 rows).  Non-finite sums are left alone."""
+    cdef double t = s[0] + v
+    if fabs(t) < INFINITY:
+        if fabs(s[0]) >= fabs(v):
+            c[0] += (s[0] - t) + v
+        else:
+            c[0] += (v - t) + s[0]
+    s[0] = t
+
+
+cdef inline double _sum_result(double s, double c) noexcept nogil:
+    return s + c if fabs(s) < INFINITY else s
+
+
 cdef double _xent_weight_total(const int64_t *lp, int64_t n, int64_t ign, const char *w,
                                int isz) noexcept nogil:
     """sum of w[label] over the labels that are not ign (all in range), in row order"""
     cdef int64_t r
-    cdef double s = 0
+    cdef double s = 0, c = 0
     for r in range(n):
         if lp[r] != ign:
-            s += (<const double *>w)[lp[r]] if isz == 8 else (<const float *>w)[lp[r]]
-    return s
+            _sum_add(&s, &c, (<const double *>w)[lp[r]] if isz == 8 else (<const float *>w)[lp[r]])
+    return _sum_result(s, c)
 
 
 cdef double _xent_sum(const double *a, int64_t n) noexcept nogil:
-    """sum in a fixed order (four interleaved partial sums), whatever the threads"""
-    cdef double s0 = 0, s1 = 0, s2 = 0, s3 = 0
-    cdef int64_t r = 0
-    while r + 4 <= n:
-        s0 += a[r]
-        s1 += a[r + 1]
-        s2 += a[r + 2]
-        s3 += a[r + 3]
-        r += 4
-    while r < n:
-        s0 += a[r]
-        r += 1
-    return (s0 + s1) + (s2 + s3)
+    """sum in row order (compensated), whatever the threads"""
+    cdef double s = 0, c = 0
+    cdef int64_t r
+    for r in range(n):
+        _sum_add(&s, &c, a[r])
+    return _sum_result(s, c)
 
 
 cdef bint _xent_is_labels(cnp.ndarray t, cnp.ndarray x, int ax):
@@ -224,7 +235,7 @@ cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
                              f"or {full_shape} (class probabilities)")
         if kind == "u" and t.dtype.itemsize >= 8 and t.size and t.max() > np.iinfo(np.int64).max:
             raise IndexError("target holds a class index out of range")
-        return np.ascontiguousarray(t, dtype=np.int64), None
+        return _c_contig(t, np.int64), None
     if kind == "f":
         if tshape != full_shape:
             if tshape == batch_shape:
@@ -249,7 +260,7 @@ cdef cnp.ndarray _xent_weight(weight, cnp.ndarray x, int64_t ncls):
         raise TypeError(f"weight must be a real-valued array; got dtype {w.dtype}")
     if (<object>w).shape != (ncls,):
         raise ValueError(f"weight has shape {(<object>w).shape}; expected ({ncls},), one per class")
-    w = np.ascontiguousarray(w, dtype=x.dtype)
+    w = _c_contig(w, x.dtype)
     if not np.all(np.isfinite(w)):
         raise ValueError("weight holds a non-finite value")
     if np.any(w < 0):
@@ -321,8 +332,14 @@ cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_sm
             _check_out(grad_out, x, nd, cnp.PyArray_DIMS(x), "grad_out")
             g = grad_out if _usable(grad_out) else np.empty_like(x)
             x = _unalias(x, g)
-            if prb is not None:
-                prb = _unalias(prb, g)
+            # The kernels read the target probabilities and the class weights again after
+            # writing the gradient (short rows keep their exps in it): any overlap with
+            # grad_out, an exact one too, needs a copy (only the logits may be grad_out).
+            if prb is not None and np.may_share_memory(prb, g):
+                prb = prb.copy()
+            if w is not None and np.may_share_memory(w, g):
+                w = w.copy()
+                wp = <char *>cnp.PyArray_DATA(w)
         else:
             g = np.empty_like(x)
     cdef cnp.ndarray losses = None
