@@ -22,6 +22,9 @@ N_CALLS = 10_000
 N_ERRORS = 1_000
 TRACED_BOUND = 64 * 1024          # bytes still allocated after the loop (traced)
 RSS_BOUND = 8 * 1024 * 1024       # RSS growth over the loop
+# Under AddressSanitizer (tools/sanitize.sh preloads libasan) freed memory goes to ASan's
+# quarantine, so RSS grows by design; only the traced-memory bound applies there.
+UNDER_ASAN = "libasan" in os.environ.get("LD_PRELOAD", "")
 
 PAGE = os.sysconf("SC_PAGE_SIZE")
 
@@ -201,7 +204,7 @@ def _growth(fns, n, warm):
 def test_no_growth_over_many_calls(name):
     traced, grown = _growth(CALLS[name], N_CALLS, 200)
     assert traced < TRACED_BOUND, f"{name}: {traced} bytes still traced after {N_CALLS} calls"
-    assert grown < RSS_BOUND, f"{name}: RSS grew by {grown} bytes over {N_CALLS} calls"
+    assert UNDER_ASAN or grown < RSS_BOUND, f"{name}: RSS grew by {grown} bytes over {N_CALLS} calls"
 
 
 @pytest.mark.parametrize("name", list(ERRORS))
@@ -217,7 +220,7 @@ def test_no_growth_over_many_errors(name):
 
     traced, grown = _growth([failing], N_ERRORS, 50)
     assert traced < TRACED_BOUND, f"{name}: {traced} bytes still traced after {N_ERRORS} errors"
-    assert grown < RSS_BOUND, f"{name}: RSS grew by {grown} bytes over {N_ERRORS} errors"
+    assert UNDER_ASAN or grown < RSS_BOUND, f"{name}: RSS grew by {grown} bytes over {N_ERRORS} errors"
 
 
 def test_every_public_function_is_exercised():
