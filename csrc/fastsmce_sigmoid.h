@@ -63,8 +63,9 @@ typedef struct fs_binary_loss_args {
  * after the other, with dense targets and no per-class or per-row operand, are
  * summed as one row).  *bad: 1 when a dense target
  * lies outside [0, 1] or is NaN, else 0 (sparse targets: always 0; the caller
- * validates them).  Sparse rows sum the z = 0 losses first and add each
- * positive's correction after, in double.
+ * validates them).  Sparse rows sum the z = 0 losses of the column runs
+ * between the positives, then add each positive's own loss, in double (a
+ * correction of a whole-row sum would cancel for large logits).
  * Sparse float32 loss-only calls without a weight varying along the row sum
  * log1p(exp(-|x|)) as the log of a float64 product: absolute error at most
  * ~3e-16 per element instead of a relative one.
