@@ -78,6 +78,15 @@ cdef object _int_arg(value, str name, Py_ssize_t lo):
     return v
 
 
+cdef cnp.ndarray _real_f64(x, str name):
+    """x as a float64 array; TypeError unless it holds real numbers (complex values would
+    lose their imaginary part, strings would be parsed)"""
+    cdef cnp.ndarray a = _asarray(x, name)
+    if a.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
+    return a.astype(np.float64, copy=False)
+
+
 cdef uint64_t _seed(seed) except? 0:
     if seed is None:
         return int.from_bytes(os.urandom(8), "little")
@@ -121,10 +130,7 @@ cdef class _Sampler:
             self.s.range = _int_arg(range_max, "range_max", 1)
         if kind != SMP_UNIGRAM:
             return
-        w = _asarray(unigrams, "unigrams")
-        if w.dtype.kind not in "biuf":
-            raise TypeError(f"unigrams must be a real-valued array; got dtype {w.dtype}")
-        w = w.astype(np.float64)
+        w = _real_f64(unigrams, "unigrams")
         if range_max is None:       # as many classes as counts
             if w.ndim != 1 or w.shape[0] < 1:
                 raise ValueError(f"unigrams must be a 1-D array of class counts; got shape "
@@ -370,10 +376,7 @@ A sparse SGD step is ``weights[ids] -= lr * grads.weights``."""
 
 
 cdef cnp.ndarray _counts(x, str name, shape, bint positive):
-    cdef cnp.ndarray a = _asarray(x, name)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
-    a = a.astype(np.float64, copy=False)
+    cdef cnp.ndarray a = _real_f64(x, name)
     if (<object>a).shape != shape:
         if len(shape) == 2 and shape[1] == 1 and (<object>a).shape == (shape[0],):
             a = a.reshape(shape)
