@@ -4,13 +4,18 @@ All metadata lives in pyproject.toml; this file only describes the extension:
 
 * sources: ``src/fastsmce/_core.pyx`` plus every ``*.c`` under ``csrc/`` (recursive,
   sorted), so a new kernel file is picked up without editing this file;
-* flags: ``-O3`` (gcc/clang) or ``/O2`` (MSVC); ``FASTSMCE_OPT`` replaces them when set
-  (tools/sanitize.sh builds with ``-O1 -g``).  Never ``-march=native`` (the wheel must
+* flags: ``-O3 -g0`` (gcc/clang: no debug info, which made each kernel unit compile
+  several times slower) or ``/O2`` (MSVC); ``FASTSMCE_OPT`` replaces them when set
+  (tools/sanitize.sh builds with ``-O1 -g``);
+* parallel: the sources of the extension compile at once on every core
+  (``FASTSMCE_BUILD_JOBS`` sets how many), largest first;  Never ``-march=native`` (the wheel must
   run on any x86-64: the C files pick their ISA per function with target pragmas and
   dispatch at run time) and never ``-ffast-math`` (it breaks NaN/inf semantics);
 * OpenMP: probed by compiling and linking a tiny program with the same compiler.  If
-  the probe fails, or ``FASTSMCE_NO_OPENMP=1`` is set, the module is built without
-  OpenMP and runs single-threaded.
+  ``FASTSMCE_NO_OPENMP=1`` is set, the module is built without OpenMP (quietly: it was
+  asked for).  If the probe fails, the build goes on without OpenMP LOUDLY: a warning
+  on stderr with the compiler's own error, and the built module warns at every import
+  and reports "single-threaded build" (``fastsmce.threading_layer()``, ``show_config()``).
 """
 
 import contextlib
@@ -19,6 +24,7 @@ import os
 import shutil
 import sys
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 
 from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext as _build_ext
@@ -113,14 +119,15 @@ def _openmp_candidates(compiler_type):
     return cands
 
 
-def check_openmp(compiler=None, verbose=False):
+def check_openmp(compiler=None, verbose=False, errors=None):
     """Return the OpenMP flags that work with ``compiler`` or None.
 
     Compiles and links a tiny program that uses omp.h / omp_get_max_threads() in a
     temporary directory, silently.  ``compiler`` is a distutils CCompiler (the one
     build_ext will use); when None, a new customized default compiler is made.
     The result is a dict with keys compile_args, link_args, include_dirs,
-    library_dirs, or None when no candidate works.
+    library_dirs, or None when no candidate works.  ``errors`` (a list), when given,
+    receives one line per failed candidate with the reason.
     """
     if compiler is None:
         compiler = _new_compiler()
@@ -139,13 +146,55 @@ def check_openmp(compiler=None, verbose=False):
                                             extra_postargs=cargs)
                     compiler.link_executable(objs, "omp_probe", output_dir=out_dir,
                                              library_dirs=libs, extra_postargs=largs)
-            except Exception:  # CompileError, LinkError, missing compiler ...
+            except Exception as e:  # CompileError, LinkError, missing compiler ...
+                if errors is not None:
+                    errors.append("%s: %s" % (" ".join(cargs + largs), str(e).strip()[-300:]))
                 continue
             return {"compile_args": cargs, "link_args": largs,
                     "include_dirs": incs, "library_dirs": libs}
         return None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _warn(text):
+    """a warning on stderr, framed so that it stands out in a build log"""
+    bar = "*" * 78
+    sys.stderr.write("\n%s\n%s\n%s\n\n" % (bar, text.rstrip(), bar))
+    sys.stderr.flush()
+
+
+def _parallel_compile(compiler, jobs):
+    """Make ``compiler`` (a distutils UnixCCompiler) compile the sources of one extension
+    on ``jobs`` threads, largest source first (Cython's output is the longest pole)."""
+
+    def compile(sources, output_dir=None, macros=None, include_dirs=None, debug=0,
+                extra_preargs=None, extra_postargs=None, depends=None):
+        macros, objects, extra_postargs, pp_opts, build = compiler._setup_compile(
+            output_dir, macros, include_dirs, sources, depends, extra_postargs)
+        cc_args = compiler._get_cc_args(pp_opts, debug, extra_preargs)
+
+        def one(obj):
+            src, ext = build[obj]
+            compiler._compile(obj, src, ext, cc_args, extra_postargs, pp_opts)
+
+        todo = [o for o in objects if o in build]
+        todo.sort(key=lambda o: -os.path.getsize(build[o][0]) if os.path.exists(build[o][0]) else 0)
+        with ThreadPoolExecutor(max_workers=jobs) as pool:
+            list(pool.map(one, todo))     # re-raises the first CompileError
+        return objects
+
+    compiler.compile = compile
+
+
+def _build_jobs():
+    text = os.environ.get("FASTSMCE_BUILD_JOBS", "").strip()
+    if text.isdigit() and int(text) > 0:
+        return int(text)
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
 
 
 def _env_flag(name):
@@ -181,38 +230,43 @@ class build_ext(_build_ext):
         if ctype == "msvc":
             opt = ["/O2"]
         else:
-            opt = ["-O3"]
+            opt = ["-O3", "-g0"]
         if os.environ.get("FASTSMCE_OPT", "").strip():
             # replaces the optimisation flags (they come after CFLAGS, so CFLAGS alone
             # cannot lower -O3): tools/sanitize.sh builds with FASTSMCE_OPT="-O1 -g"
             opt = os.environ["FASTSMCE_OPT"].split()
 
         omp = None
+        macros = []
         if _env_flag("FASTSMCE_NO_OPENMP"):
             print("fastsmce: FASTSMCE_NO_OPENMP is set: building WITHOUT OpenMP "
                   "(single-threaded).")
         else:
-            omp = check_openmp(self.compiler)
+            errors = []
+            omp = check_openmp(self.compiler, errors=errors)
             if omp is None:
-                print("\n" + "*" * 78)
-                print("WARNING: fastsmce: the C compiler (%s) could not build an OpenMP "
-                      "program;\nbuilding WITHOUT OpenMP: fastsmce will run single-threaded."
-                      % ctype)
-                if sys.platform == "darwin":
-                    print("On macOS install libomp (e.g. `brew install libomp`) and "
-                          "rebuild, or set LIBOMP_PREFIX.")
-                print("*" * 78 + "\n")
+                hint = ("\nOn macOS install libomp (e.g. `brew install libomp`) and rebuild, "
+                        "or set LIBOMP_PREFIX." if sys.platform == "darwin" else "")
+                _warn("WARNING: fastsmce: the C compiler (%s) could not build an OpenMP program;\n"
+                      "building WITHOUT OpenMP: fastsmce will run SINGLE-THREADED and warn at\n"
+                      "import.  Set FASTSMCE_NO_OPENMP=1 to build single-threaded on purpose.%s\n"
+                      "What the probe said:\n  %s" % (ctype, hint, "\n  ".join(errors) or "?"))
+                macros.append(("FASTSMCE_OPENMP_MISSING", "1"))
             else:
                 print("fastsmce: building with OpenMP (%s)" % " ".join(omp["compile_args"]))
 
         for ext in self.extensions:
             ext.extra_compile_args = list(ext.extra_compile_args or []) + opt
+            ext.define_macros = list(ext.define_macros or []) + macros
             if omp is not None:
-                ext.define_macros = list(ext.define_macros or []) + [("FASTSMCE_HAVE_OPENMP", "1")]
                 ext.extra_compile_args += omp["compile_args"]
                 ext.extra_link_args = list(ext.extra_link_args or []) + omp["link_args"]
                 ext.include_dirs = list(ext.include_dirs or []) + omp["include_dirs"]
                 ext.library_dirs = list(ext.library_dirs or []) + omp["library_dirs"]
+        jobs = _build_jobs()
+        if jobs > 1 and ctype == "unix":
+            _parallel_compile(self.compiler, jobs)
+            print("fastsmce: compiling on %d threads" % jobs)
         super().build_extensions()
 
 

@@ -48,3 +48,30 @@ def test_results_are_new_arrays_not_views_of_the_input():
     p = fastsmce.softmax(x)
     assert not np.shares_memory(p, x)
     assert p.flags.writeable
+
+
+def test_threading_layer_names_openmp_or_a_single_threaded_build():
+    layer = fastsmce.threading_layer()
+    cfg = fastsmce.show_config(mode="dicts")
+    assert layer in ("openmp", "single-threaded build")
+    assert cfg["threading_layer"] == layer
+    assert (layer == "openmp") == cfg["openmp"]
+
+
+def test_simd_lists_follow_the_isa_table_order():
+    cfg = fastsmce.show_config(mode="dicts")
+    known = cfg["simd_known"]
+    assert known[0] == "scalar" and len(set(known)) == len(known)
+    for key in ("simd_compiled", "simd_supported"):
+        assert cfg[key] == [n for n in known if n in cfg[key]], key
+    assert cfg["simd"] == cfg["simd_supported"][-1] or "FASTSMCE_SIMD" in __import__("os").environ
+
+
+def test_version_is_the_one_in_version_py():
+    from importlib.metadata import PackageNotFoundError, version
+    from fastsmce import _version
+    assert fastsmce.__version__ == _version.__version__
+    try:
+        assert version("fastsmce") == fastsmce.__version__
+    except PackageNotFoundError:      # an in-place build on sys.path, not installed
+        pass

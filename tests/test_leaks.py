@@ -132,7 +132,8 @@ CALLS = {
                                                   unigrams=D["unigrams"], seed=1),
         lambda: FIXED(D["lab"], 2, 40, False, 300, seed=2)],
     "threads_and_config": [lambda: F.set_num_threads(2), F.get_num_threads,
-                           lambda: F.set_num_threads(None), lambda: F.show_config(mode="dicts")],
+                           lambda: F.set_num_threads(None), lambda: F.show_config(mode="dicts"),
+                           F.threading_layer],
 }
 
 
@@ -226,5 +227,6 @@ def test_no_growth_over_many_errors(name):
 def test_every_public_function_is_exercised():
     public = {n for n in F.__all__ if callable(getattr(F, n))} | set(S.__all__)
     public -= {"SampledGrads", "FixedUnigramSampler",                # FIXED is called
-               "set_num_threads", "get_num_threads", "show_config"}  # threads_and_config
+               "set_num_threads", "get_num_threads", "show_config",   # threads_and_config
+               "threading_layer"}
     assert public <= set(CALLS), sorted(public - set(CALLS))

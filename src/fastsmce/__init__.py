@@ -15,6 +15,7 @@ from ._core import (
     show_config,
     softmax,
     softmax_backward,
+    threading_layer,
 )
 
 # cross-entropy (csrc/kernels/xent.inc, _xent.pxi)
@@ -57,6 +58,7 @@ __all__ = [
     "set_num_threads",
     "get_num_threads",
     "show_config",
+    "threading_layer",
     "__version__",
     # candidate sampling
     "sampling",

@@ -8,51 +8,7 @@
 
 import collections
 
-from libc.stdint cimport uint64_t
-from libc.string cimport memset
 from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_GetName
-
-cdef extern from "fastsmce.h" nogil:
-    enum:
-        SMP_ERR_NOMEM "FS_ERR_NOMEM"
-    ctypedef struct fs_sampler:
-        int kind
-        int64_t range
-        const double *prob
-        const double *accept
-        const int64_t *alias
-    int fs_alias_build(const double *w, int64_t n, double *prob, double *accept, int64_t *alias)
-    int fs_sampler_draw(const fs_sampler *s, uint64_t seed, int64_t num_sampled, int unique,
-                        int64_t *out, int64_t *num_tries)
-    void fs_sampler_expected_count(const fs_sampler *s, const int64_t *v, int64_t n,
-                                   int64_t num_sampled, int64_t num_tries, float *out)
-    ctypedef struct fs_sampled_args:
-        int mode
-        int grad
-        int64_t n, d, num_true, num_sampled, ks
-        const void *x
-        int64_t ldx
-        const void *wk
-        const void *tcorr
-        const void *scorr
-        const int64_t *tcol
-        const int64_t *scol
-        const int64_t *hit_head
-        const int64_t *hit_next
-        void *logits
-        void *gtrue
-        double scale
-        double *loss
-    int fs_sampled_unique(const int64_t *sampled, int64_t S, const int64_t *labels, int64_t nl,
-                          int64_t *uids, int64_t *K, int64_t *ks, int64_t *scol, int64_t *tcol,
-                          int64_t *hit_head, int64_t *hit_next, int64_t *lab_head, int64_t *lab_next)
-    void fs_sampled_gather_rows(fs_dtype dt, const void *src, int64_t rs, int64_t cs,
-                                const int64_t *ids, int64_t k, int64_t d, void *dst)
-    int fs_sampled_rows(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1)
-    void fs_sampled_add_true_dx(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1,
-                                void *dx)
-    void fs_sampled_add_true_dw(fs_dtype dt, const fs_sampled_args *a, const int64_t *lab_head,
-                                const int64_t *lab_next, int64_t u0, int64_t u1, void *dw)
 
 cdef enum:
     SMP_UNIFORM = 0
@@ -64,28 +20,6 @@ cdef enum:
 # ---------------------------------------------------------------------------
 # samplers
 # ---------------------------------------------------------------------------
-
-cdef object _int_arg(value, str name, Py_ssize_t lo):
-    """value as an int in [lo, 2**63): TypeError for a non-integer, ValueError outside"""
-    try:
-        v = operator.index(value)
-    except TypeError:
-        raise TypeError(f"{name} must be an integer; got {type(value).__name__}") from None
-    if v < lo:
-        raise ValueError(f"{name} must be >= {lo}; got {v}")
-    if v >= 2 ** 63:
-        raise ValueError(f"{name} must be < 2**63; got {v}")
-    return v
-
-
-cdef cnp.ndarray _real_f64(x, str name):
-    """x as a float64 array; TypeError unless it holds real numbers (complex values would
-    lose their imaginary part, strings would be parsed)"""
-    cdef cnp.ndarray a = _asarray(x, name)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
-    return a.astype(np.float64, copy=False)
-
 
 cdef uint64_t _seed(seed) except? 0:
     if seed is None:
@@ -130,7 +64,7 @@ cdef class _Sampler:
             self.s.range = _int_arg(range_max, "range_max", 1)
         if kind != SMP_UNIGRAM:
             return
-        w = _real_f64(unigrams, "unigrams")
+        w = _real(unigrams, "unigrams", _F64)
         if range_max is None:       # as many classes as counts
             if w.ndim != 1 or w.shape[0] < 1:
                 raise ValueError(f"unigrams must be a 1-D array of class counts; got shape "
@@ -151,7 +85,7 @@ cdef class _Sampler:
         with nogil:
             err = fs_alias_build(<double *>cnp.PyArray_DATA(w), w.shape[0], <double *>cnp.PyArray_DATA(p),
                                  <double *>cnp.PyArray_DATA(acc), <int64_t *>cnp.PyArray_DATA(ali))
-        if err == SMP_ERR_NOMEM:
+        if err == FS_ERR_NOMEM:
             raise MemoryError("fastsmce: out of memory for the alias table")
         if err:
             raise ValueError("unigrams ** distortion must have a positive, finite sum")
@@ -192,7 +126,7 @@ cdef class _Sampler:
                                  f"without replacement (unique=True)")
         with nogil:
             err = fs_sampler_draw(&self.s, sd, ns, uq, <int64_t *>cnp.PyArray_DATA(out), &tries)
-        if err == SMP_ERR_NOMEM:
+        if err == FS_ERR_NOMEM:
             raise MemoryError("fastsmce: out of memory for the sampler's set")
         if err:
             raise RuntimeError(f"sampling {ns} unique classes did not finish in 2**31 - 1 draws")
@@ -286,7 +220,8 @@ cdef struct SmpJob:
     int64_t rs, cs
 
 
-cdef int _smp_task(const SmpJob *j, int64_t lo, int64_t hi) noexcept nogil:
+cdef int _smp_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const SmpJob *j = <const SmpJob *>job
     if j.op == T_ROWS:
         return fs_sampled_rows(j.dt, j.a, lo, hi)
     if j.op == T_TRUE_DX:
@@ -318,24 +253,14 @@ def _set_sampled_parallel_min(n):
 
 cdef int _smp_run(SmpJob *j, int64_t count, int64_t work) except -1:
     """items 0 .. count-1 of about `work` elements each, in blocks"""
-    cdef int nthreads = _threads()
-    cdef int64_t per, ntask, t
-    cdef int err = 0
+    cdef Plan p
+    cdef int err
     if count <= 0:
         return 0
-    work = max(work, 1)
-    if count * work < max(PARALLEL_MIN, _smp_parallel_min) or nthreads <= 1 or count == 1:
-        with nogil:
-            err = _smp_task(j, 0, count)
-    else:
-        per = max((count + 4 * nthreads - 1) // (4 * nthreads), (TASK_MIN + work - 1) // work)
-        ntask = (count + per - 1) // per
-        with nogil:
-            for t in prange(ntask, num_threads=nthreads, schedule="static"):
-                err |= _smp_task(j, t * per, min(count, (t + 1) * per))
-    if err:
-        raise MemoryError("fastsmce: out of memory for a row buffer")
-    return 0
+    _plan(&p, count, work, 0, 1, _smp_parallel_min)
+    with nogil:
+        err = _run(&p, _smp_task, j)
+    return _raise_status(err)
 
 # ---------------------------------------------------------------------------
 # sampled softmax and NCE
@@ -376,7 +301,7 @@ A sparse SGD step is ``weights[ids] -= lr * grads.weights``."""
 
 
 cdef cnp.ndarray _counts(x, str name, shape, bint positive):
-    cdef cnp.ndarray a = _real_f64(x, name)
+    cdef cnp.ndarray a = _real(x, name, _F64)
     if (<object>a).shape != shape:
         if len(shape) == 2 and shape[1] == 1 and (<object>a).shape == (shape[0],):
             a = a.reshape(shape)
@@ -397,9 +322,9 @@ cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inp
     cdef int64_t nt = _int_arg(num_true, "num_true", 1)
     cdef int64_t C = _int_arg(num_classes, "num_classes", 1)
     cdef int64_t S = _int_arg(num_sampled, "num_sampled", 0)
-    cdef cnp.ndarray W = _as_real(weights, "weights")
-    cdef cnp.ndarray b = _as_real(biases, "biases")
-    cdef cnp.ndarray X = _as_real(inputs, "inputs")
+    cdef cnp.ndarray W = _real(weights, "weights")
+    cdef cnp.ndarray b = _real(biases, "biases")
+    cdef cnp.ndarray X = _real(inputs, "inputs")
     if W.ndim != 2 or W.shape[0] != C:
         raise ValueError(f"weights has shape {(<object>W).shape}; expected (num_classes={C}, dim)")
     if b.ndim != 1 or b.shape[0] != C:

@@ -1,44 +1,14 @@
-# sigmoid family: included by _core.pyx (shares its helpers).  Validates, allocates,
-# releases the GIL and splits rows over OpenMP threads; the maths is in
-# csrc/kernels/sigmoid.inc (C API: csrc/fastsmce_sigmoid.h).
-
-from libc.string cimport memset
-
-cdef extern from "fastsmce.h" nogil:
-    ctypedef struct fs_binary_loss_args:
-        int64_t rows, cols
-        const void *x
-        int64_t x_rs, x_cs
-        const void *z
-        int64_t z_rs, z_cs
-        const int64_t *indptr
-        const int64_t *indices
-        const double *data
-        const void *w
-        int64_t w_rs, w_cs
-        const void *pw
-        int64_t pw_rs, pw_cs
-        void *loss
-        int64_t loss_rs, loss_cs
-        void *grad
-        int64_t g_rs, g_cs
-        double grad_scale
-    int fs_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_t x_rs,
-                      int64_t x_cs, void *y, int64_t y_rs, int64_t y_cs)
-    int fs_log_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_t x_rs,
-                          int64_t x_cs, void *y, int64_t y_rs, int64_t y_cs)
-    int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum, int64_t *bad)
-    int fs_sigmoid_focal_2d(fs_dtype dt, const fs_binary_loss_args *a, double alpha, double gamma,
-                            double *sum, int64_t *bad)
-    int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *z,
-                                     int64_t z_rs, int64_t z_cs)
+# Sigmoid family (included by _core.pyx): elementwise sigmoid / log_sigmoid, binary
+# cross-entropy with logits (dense or CSR targets) and the sigmoid focal loss.
+# validate -> plan -> run -> reduce; the maths is csrc/kernels/sigmoid.inc.
 
 cdef enum:
     SG_SIGMOID = 0
     SG_LOG_SIGMOID = 1
     SG_BCE = 0
     SG_FOCAL = 1
-    SG_COL_CHUNK = 65536        # elementwise tasks: at most this many columns
+    SG_RUN = 65536              # elementwise: at most this many elements a C call (its
+                                # scratch for strided runs is O(SG_RUN))
     SG_TASK = 16384             # loss tasks: rows of about this many elements (fixed: the
                                 # sums fold per task, so results do not depend on threads)
 
@@ -46,94 +16,50 @@ cdef enum:
 # elementwise: sigmoid, log_sigmoid
 # ---------------------------------------------------------------------------
 
-cdef bint _collapse2(cnp.ndarray a, cnp.ndarray y, int64_t *d, int64_t *sa, int64_t *sy):
-    """Same-shaped a and y as one rows x cols view (d, element strides sa / sy of
-    rows and cols); False when more than two axes remain after merging."""
-    cdef int nd = cnp.PyArray_NDIM(a), i, k = 0
-    cdef int64_t isz = cnp.PyArray_ITEMSIZE(a)
-    cdef int64_t n[64]
-    cdef int64_t s0[64]
-    cdef int64_t s1[64]
-    for i in range(nd):
-        if cnp.PyArray_DIMS(a)[i] == 1:
-            continue
-        n[k] = cnp.PyArray_DIMS(a)[i]
-        s0[k] = cnp.PyArray_STRIDES(a)[i] // isz
-        s1[k] = cnp.PyArray_STRIDES(y)[i] // isz
-        if k > 0 and s0[k - 1] == n[k] * s0[k] and s1[k - 1] == n[k] * s1[k]:
-            n[k - 1] *= n[k]
-            s0[k - 1] = s0[k]
-            s1[k - 1] = s1[k]
+cdef struct ElemJob:
+    int op
+    fs_dtype dt
+    Layout L                    # x, y; no class axis: every axis a batch axis, cols 1
+
+
+cdef int _elem_segment(const void *job, int64_t r, int64_t n, char **p) noexcept nogil:
+    """a run of n elements (the rows of the layout) as one row of the C kernel"""
+    cdef const ElemJob *j = <const ElemJob *>job
+    cdef const Layout *L = &j.L
+    cdef int64_t k = 0, m
+    cdef int err = 0
+    while k < n:
+        m = min(<int64_t>SG_RUN, n - k)
+        if j.op == SG_SIGMOID:
+            err |= fs_sigmoid_2d(j.dt, 1, m, p[0] + k * L.rs[0] * L.isz[0], 0, L.rs[0],
+                                 p[1] + k * L.rs[1] * L.isz[1], 0, L.rs[1])
         else:
-            k += 1
-    if k > 2:
-        return False
-    d[0] = d[1] = 1
-    sa[0] = sa[1] = sy[0] = sy[1] = 0
-    for i in range(k):
-        d[2 - k + i] = n[i]
-        sa[2 - k + i] = s0[i]
-        sy[2 - k + i] = s1[i]
-    return True
+            err |= fs_log_sigmoid_2d(j.dt, 1, m, p[0] + k * L.rs[0] * L.isz[0], 0, L.rs[0],
+                                     p[1] + k * L.rs[1] * L.isz[1], 0, L.rs[1])
+        k += m
+    return err
 
 
-cdef int _elementwise_call(int op, fs_dtype dt, int64_t rows, int64_t cols, const char *x,
-                           int64_t x_rs, int64_t x_cs, char *y, int64_t y_rs,
-                           int64_t y_cs) noexcept nogil:
-    if op == SG_SIGMOID:
-        return fs_sigmoid_2d(dt, rows, cols, x, x_rs, x_cs, y, y_rs, y_cs)
-    return fs_log_sigmoid_2d(dt, rows, cols, x, x_rs, x_cs, y, y_rs, y_cs)
-
-
-cdef int _elementwise_run(int op, cnp.ndarray a, cnp.ndarray y) except -1:
-    cdef int64_t d[2]
-    cdef int64_t sa[2]
-    cdef int64_t sy[2]
-    cdef int64_t isz = cnp.PyArray_ITEMSIZE(a), total = cnp.PyArray_SIZE(a)
-    cdef int64_t cc, ncc, rpt, nrb, ntasks, t, r0, c0, nr, nc
-    cdef fs_dtype dt = FS_FLOAT32 if isz == 4 else FS_FLOAT64
-    cdef int nthreads = _threads(), err = 0
-    cdef const char *px
-    cdef char *py
-    if not _collapse2(a, y, d, sa, sy):
-        # more than two axes that do not merge: compute on a contiguous copy
-        c = np.ascontiguousarray(a)
-        r = np.empty_like(c)
-        _elementwise_run(op, c, r)
-        y[...] = r
-        return 0
-    px = <const char *>cnp.PyArray_DATA(a)
-    py = <char *>cnp.PyArray_DATA(y)
-    if total < PARALLEL_MIN or nthreads <= 1:
-        with nogil:
-            err = _elementwise_call(op, dt, d[0], d[1], px, sa[0], sa[1], py, sy[0], sy[1])
-    else:
-        cc = min(d[1], <int64_t>SG_COL_CHUNK)
-        ncc = (d[1] + cc - 1) // cc
-        rpt = max(<int64_t>1, TASK_MIN // cc)
-        nrb = (d[0] + rpt - 1) // rpt
-        ntasks = nrb * ncc
-        with nogil:
-            for t in prange(ntasks, num_threads=nthreads, schedule="static"):
-                r0 = (t // ncc) * rpt
-                c0 = (t % ncc) * cc
-                nr = min(rpt, d[0] - r0)
-                nc = min(cc, d[1] - c0)
-                err |= _elementwise_call(op, dt, nr, nc, px + (r0 * sa[0] + c0 * sa[1]) * isz,
-                                         sa[0], sa[1], py + (r0 * sy[0] + c0 * sy[1]) * isz,
-                                         sy[0], sy[1])
-    if err:
-        raise MemoryError("fastsmce: out of memory for a row buffer")
-    return 0
+cdef int _elem_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    return _walk(&(<const ElemJob *>job).L, lo, hi, _elem_segment, job)
 
 
 cdef object _elementwise(int op, x, out):
-    cdef cnp.ndarray a = _as_real(x, "x")
+    cdef cnp.ndarray a = _real(x, "x")
     cdef cnp.ndarray y = _target(out, a, cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), True)
+    cdef ElemJob j
+    cdef Plan p
+    cdef int err
     if out is not None:
         a = _unalias(a, y)
     if cnp.PyArray_SIZE(a):
-        _elementwise_run(op, a, y)
+        j.op = op
+        j.dt = _dtype_of(a)
+        _layout(&j.L, -1, True, 2, a, y)
+        _plan(&p, j.L.total_rows, 1, 0, 1, 0)
+        with nogil:
+            err = _run(&p, _elem_task, &j)
+        _raise_status(err)
     return _finish(out, y)
 
 
@@ -154,29 +80,11 @@ def log_sigmoid(x, *, out=None):
 # binary losses: BCE with logits (dense or sparse targets), sigmoid focal loss
 # ---------------------------------------------------------------------------
 
-cdef cnp.ndarray _real_like(v, cnp.ndarray like, str name):
-    """v as an array of like's dtype (native, aligned); a real-valued input is required"""
-    cdef cnp.ndarray a = v if type(v) is np.ndarray else _asarray(v, name)
-    if a.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real-valued array; got dtype {a.dtype}")
-    if a.dtype != like.dtype:
-        a = a.astype(like.dtype)
-    if not _usable(a):
-        a = a.copy()
-    return a
-
-
-cdef tuple _view2(cnp.ndarray a, int64_t rows, int64_t cols):
-    """(array, row stride, column stride) of a as rows x cols (a copy when no view exists)"""
-    cdef int64_t isz = cnp.PyArray_ITEMSIZE(a)
-    v = a.reshape(rows, cols)
-    return v, v.strides[0] // isz, v.strides[1] // isz
-
-
-cdef object _broadcast_operand(v, cnp.ndarray x, str name, int64_t rows, int64_t cols, str how):
+cdef cnp.ndarray _broadcast_operand(v, cnp.ndarray x, str name, str how):
+    """v as x's dtype, checked finite and >= 0, broadcast to x's shape (a view)"""
     if v is None:
         return None
-    cdef cnp.ndarray a = _real_like(v, x, name)
+    cdef cnp.ndarray a = _real(v, name, x)
     if cnp.PyArray_SIZE(a):
         # checked on the array as given (before broadcasting): two reductions, no copy
         lo, hi = a.min(), a.max()
@@ -185,11 +93,10 @@ cdef object _broadcast_operand(v, cnp.ndarray x, str name, int64_t rows, int64_t
         if lo < 0:
             raise ValueError(f"{name} holds a negative value")
     try:
-        b = np.broadcast_to(a, (<object>x).shape)
+        return np.broadcast_to(a, (<object>x).shape)
     except ValueError:
         raise ValueError(f"{name} of shape {(<object>a).shape} does not broadcast to the logits' "
                          f"shape {(<object>x).shape} ({how})") from None
-    return _view2(b, rows, cols)
 
 
 cdef bint _is_sparse_target(t):
@@ -250,51 +157,117 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     return indptr, indices, data
 
 
-cdef int _loss_task(int kind, fs_dtype dt, const fs_binary_loss_args *base, int64_t r0, int64_t nr,
-                    int64_t isz, double alpha, double gamma, double *sum,
-                    int64_t *bad) noexcept nogil:
-    cdef fs_binary_loss_args a = base[0]
-    a.rows = nr
-    a.x = <const char *>base.x + r0 * base.x_rs * isz
-    if base.z != NULL:
-        a.z = <const char *>base.z + r0 * base.z_rs * isz
-    if base.indptr != NULL:
-        a.indptr = base.indptr + r0
-    if base.w != NULL:
-        a.w = <const char *>base.w + r0 * base.w_rs * isz
-    if base.pw != NULL:
-        a.pw = <const char *>base.pw + r0 * base.pw_rs * isz
-    if base.loss != NULL:
-        a.loss = <char *>base.loss + r0 * base.loss_rs * isz
-    if base.grad != NULL:
-        a.grad = <char *>base.grad + r0 * base.g_rs * isz
-    if kind == SG_BCE:
-        return fs_bce_with_logits_2d(dt, &a, sum, bad)
-    return fs_sigmoid_focal_2d(dt, &a, alpha, gamma, sum, bad)
+cdef struct BinaryJob:
+    int kind
+    fs_dtype dt
+    fs_binary_loss_args base    # options and CSR arrays; the views are set per segment
+    Layout L                    # x, z, w, pw, loss, grad
+    double alpha, gamma
+    int64_t per                 # rows a task (fixed)
+    double *sums                # one partial sum a task, folded in task order
+    int64_t *bads               # one "a target outside [0, 1]" flag a task
 
 
-cdef void _set_view(tuple v, const void **p, int64_t *rs, int64_t *cs):
-    cdef cnp.ndarray a = v[0]
-    p[0] = cnp.PyArray_DATA(a)
-    rs[0] = v[1]
-    cs[0] = v[2]
+cdef struct BinaryPiece:
+    const BinaryJob *j
+    int64_t t                   # the task
+
+
+cdef void _binary_args(fs_binary_loss_args *a, const BinaryJob *j, int64_t r, int64_t n,
+                       char **p) noexcept nogil:
+    cdef const Layout *L = &j.L
+    a[0] = j.base
+    a.rows = n
+    a.cols = L.cols
+    a.x, a.x_rs, a.x_cs = p[0], L.rs[0], L.cs[0]
+    a.z, a.z_rs, a.z_cs = p[1], L.rs[1], L.cs[1]
+    a.w, a.w_rs, a.w_cs = p[2], L.rs[2], L.cs[2]
+    a.pw, a.pw_rs, a.pw_cs = p[3], L.rs[3], L.cs[3]
+    a.loss, a.loss_rs, a.loss_cs = p[4], L.rs[4], L.cs[4]
+    a.grad, a.g_rs, a.g_cs = p[5], L.rs[5], L.cs[5]
+    if a.indptr != NULL:
+        a.indptr = a.indptr + r         # CSR targets: 2-D logits, flat row r is row r
+
+
+cdef int _binary_segment(const void *piece, int64_t r, int64_t n, char **p) noexcept nogil:
+    cdef const BinaryPiece *q = <const BinaryPiece *>piece
+    cdef fs_binary_loss_args a
+    cdef double s = 0
+    cdef int64_t bad = 0
+    cdef int err
+    _binary_args(&a, q.j, r, n, p)
+    if q.j.kind == SG_BCE:
+        err = fs_bce_with_logits_2d(q.j.dt, &a, &s, &bad)
+    else:
+        err = fs_sigmoid_focal_2d(q.j.dt, &a, q.j.alpha, q.j.gamma, &s, &bad)
+    q.j.sums[q.t] += s
+    q.j.bads[q.t] |= bad
+    return err
+
+
+cdef int _unit_check_segment(const void *piece, int64_t r, int64_t n, char **p) noexcept nogil:
+    cdef const BinaryPiece *q = <const BinaryPiece *>piece
+    cdef const Layout *L = &q.j.L
+    q.j.bads[q.t] |= fs_count_outside_unit_2d(q.j.dt, n, L.cols, p[1], L.rs[1], L.cs[1])
+    return 0
+
+
+cdef inline int _binary_walk(const void *job, int64_t lo, int64_t hi, segment_fn f) noexcept nogil:
+    cdef BinaryPiece q
+    q.j = <const BinaryJob *>job
+    q.t = lo // q.j.per
+    q.j.sums[q.t] = 0
+    q.j.bads[q.t] = 0
+    return _walk(&q.j.L, lo, hi, f, &q)
+
+
+cdef int _binary_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    return _binary_walk(job, lo, hi, _binary_segment)
+
+
+cdef int _unit_check_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    return _binary_walk(job, lo, hi, _unit_check_segment)
+
+
+cdef int _binary_run(BinaryJob *j, task_fn f, double *total) except -1:
+    """f over fixed tasks of whole rows: *total the partial sums folded in task order;
+    returns whether a target was outside [0, 1]"""
+    cdef Plan p
+    cdef int64_t t, rows = j.L.total_rows
+    cdef int err
+    cdef bint anybad = False
+    j.per = max(<int64_t>1, (<int64_t>SG_TASK + j.L.cols - 1) // max(j.L.cols, <int64_t>1))
+    _plan(&p, rows, j.L.cols, j.per, 1, 0)
+    j.sums = <double *>malloc((p.ntasks + 1) * sizeof(double))
+    j.bads = <int64_t *>malloc((p.ntasks + 1) * sizeof(int64_t))
+    try:
+        if j.sums == NULL or j.bads == NULL:
+            raise MemoryError("fastsmce: out of memory for the partial sums")
+        with nogil:
+            err = _run(&p, f, j) if rows else 0
+        _raise_status(err)
+        total[0] = 0
+        for t in range(p.ntasks if rows else 0):
+            total[0] += j.sums[t]
+            anybad |= j.bads[t] != 0
+    finally:
+        free(j.sums)
+        free(j.bads)
+        j.sums = NULL
+        j.bads = NULL
+    return anybad
 
 
 cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction, bint want_grad,
                          grad_out, double alpha, double gamma):
+    # validate
     _reduction(reduction)
-    cdef cnp.ndarray x = _as_real(logits, "logits")
+    cdef cnp.ndarray x = _real(logits, "logits")
     cdef int nd = cnp.PyArray_NDIM(x)
     shape = (<object>x).shape
-    cdef int64_t cols = shape[nd - 1] if nd else 1
-    cdef int64_t rows = 1, isz = cnp.PyArray_ITEMSIZE(x)
     cdef int64_t numel = cnp.PyArray_SIZE(x)
-    cdef int d
-    for d in range(nd - 1):
-        rows *= shape[d]
-    cdef fs_dtype dt = FS_FLOAT32 if isz == 4 else FS_FLOAT64
     cdef bint sparse = _is_sparse_target(target)
-    cdef cnp.ndarray z = None, g = None, gview = None, lo = None
+    cdef cnp.ndarray z = None, g = None, lo = None
     cdef cnp.ndarray indptr = None, indices = None, data = None
     if sparse:
         if kind == SG_FOCAL:
@@ -302,135 +275,59 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
                             "are supported by the binary cross-entropy functions only)")
         if nd != 2:
             raise ValueError(f"target: sparse targets need 2-D logits; got {nd}-D logits")
-        indptr, indices, data = _csr_positives(target, rows, cols)
+        indptr, indices, data = _csr_positives(target, shape[0], shape[1])
     else:
-        z = _real_like(target, x, "target")
+        z = _real(target, "target", x)
         if (<object>z).shape != shape:
             raise ValueError(f"target of shape {(<object>z).shape} must have the logits' shape {shape}")
-    wv = _broadcast_operand(weight, x, "weight", rows, cols, "broadcast to the logits")
-    pwv = _broadcast_operand(pos_weight, x, "pos_weight", rows, cols,
-                             "broadcast along the last axis of the logits")
+    cdef cnp.ndarray w = _broadcast_operand(weight, x, "weight", "broadcast to the logits")
+    cdef cnp.ndarray pw = _broadcast_operand(pos_weight, x, "pos_weight",
+                                             "broadcast along the last axis of the logits")
     # outputs (nothing is written to grad_out before every check has passed)
-    cdef bint user_grad = False
     if want_grad:
-        if grad_out is not None:
-            _check_out(grad_out, x, nd, cnp.PyArray_DIMS(x), "grad_out")
-            g = grad_out
-            if _usable(g):
-                gv = g.view()
-                try:
-                    gv.shape = (rows, cols)     # a view, or AttributeError
-                    gview = gv
-                    user_grad = True
-                except AttributeError:
-                    pass
-            if user_grad:
-                x = _unalias(x, g)
-                if z is not None and np.may_share_memory(z, g):
-                    z = z.copy()
-                # a copy (ascontiguousarray returns a contiguous weight as it is, still
-                # overlapping grad_out: the gradient then overwrote weights not yet read)
-                if wv is not None and np.may_share_memory(wv[0], g):
-                    wv = _view2(np.array(wv[0], copy=True), rows, cols)
-                if pwv is not None and np.may_share_memory(pwv[0], g):
-                    pwv = _view2(np.array(pwv[0], copy=True), rows, cols)
-        if gview is None:
-            gview = np.empty((rows, cols), dtype=x.dtype)
+        g = _target(grad_out, x, nd, cnp.PyArray_DIMS(x), True, "grad_out")
+        if g is grad_out:
+            x = _unalias(x, g)
+            # copies (ascontiguousarray returns a contiguous weight as it is, still
+            # overlapping grad_out: the gradient then overwrote weights not yet read)
+            if z is not None and np.may_share_memory(z, g):
+                z = z.copy()
+            if w is not None and np.may_share_memory(w, g):
+                w = np.array(w, copy=True)
+            if pw is not None and np.may_share_memory(pw, g):
+                pw = np.array(pw, copy=True)
     if reduction == "none":
-        lo = np.empty((rows, cols), dtype=x.dtype)
-    xv = _view2(x, rows, cols)
-    cdef fs_binary_loss_args a
-    memset(&a, 0, sizeof(a))
-    a.rows = rows
-    a.cols = cols
-    _set_view(xv, &a.x, &a.x_rs, &a.x_cs)
-    if z is not None:
-        zv = _view2(z, rows, cols)
-        _set_view(zv, &a.z, &a.z_rs, &a.z_cs)
-    else:
-        a.indptr = <const int64_t *>cnp.PyArray_DATA(indptr)
-        a.indices = <const int64_t *>cnp.PyArray_DATA(indices)
+        lo = np.empty(shape, dtype=x.dtype)
+    # plan: fixed tasks of whole rows (the class axis last), partial sums folded in order
+    cdef BinaryJob j
+    memset(&j.base, 0, sizeof(j.base))
+    j.kind = kind
+    j.dt = _dtype_of(x)
+    j.alpha = alpha
+    j.gamma = gamma
+    _layout(&j.L, nd - 1, False, 6, x, z, w, pw, lo, g)     # nd == 0: no class axis
+    if indptr is not None:
+        j.base.indptr = <const int64_t *>cnp.PyArray_DATA(indptr)
+        j.base.indices = <const int64_t *>cnp.PyArray_DATA(indices)
         if data is not None:
-            a.data = <const double *>cnp.PyArray_DATA(data)
-    if wv is not None:
-        _set_view(wv, &a.w, &a.w_rs, &a.w_cs)
-    if pwv is not None:
-        _set_view(pwv, &a.pw, &a.pw_rs, &a.pw_cs)
-    if lo is not None:
-        a.loss = cnp.PyArray_DATA(lo)
-        a.loss_rs = cols
-        a.loss_cs = 1
-    if gview is not None:
-        a.grad = cnp.PyArray_DATA(gview)
-        a.g_rs = gview.strides[0] // isz
-        a.g_cs = gview.strides[1] // isz
-    a.grad_scale = 1.0 / numel if reduction == "mean" and numel else 1.0
-    # fixed tasks of whole rows: partial sums folded in task order
-    cdef int nthreads = _threads()
-    cdef int64_t rpt = max(<int64_t>1, (<int64_t>SG_TASK + cols - 1) // max(cols, <int64_t>1))
-    cdef int64_t ntasks = (rows + rpt - 1) // rpt if numel else 0
-    cdef bint par = numel >= PARALLEL_MIN and nthreads > 1 and ntasks > 1
-    cdef double *sums = <double *>malloc((ntasks + 1) * sizeof(double))
-    cdef int64_t *bads = <int64_t *>malloc((ntasks + 1) * sizeof(int64_t))
-    cdef int64_t t, anybad = 0
-    cdef int err = 0
+            j.base.data = <const double *>cnp.PyArray_DATA(data)
+    # run: the targets are checked before grad_out is written (one extra read of target)
     cdef double total = 0
-    if sums == NULL or bads == NULL:
-        free(sums)
-        free(bads)
-        raise MemoryError("fastsmce: out of memory for the partial sums")
-    try:
-        if user_grad and z is not None:
-            # the targets are checked before grad_out is written (one extra read of target)
-            with nogil:
-                if par:
-                    for t in prange(ntasks, num_threads=nthreads, schedule="static"):
-                        bads[t] = fs_count_outside_unit_2d(
-                            dt, min(rpt, rows - t * rpt), cols,
-                            <const char *>a.z + t * rpt * a.z_rs * isz, a.z_rs, a.z_cs)
-                else:
-                    for t in range(ntasks):
-                        bads[t] = fs_count_outside_unit_2d(
-                            dt, min(rpt, rows - t * rpt), cols,
-                            <const char *>a.z + t * rpt * a.z_rs * isz, a.z_rs, a.z_cs)
-            for t in range(ntasks):
-                anybad |= bads[t]
-            if anybad:
-                raise ValueError("target values must lie in [0, 1]")
-        with nogil:
-            if par:
-                for t in prange(ntasks, num_threads=nthreads, schedule="static"):
-                    err |= _loss_task(kind, dt, &a, t * rpt, min(rpt, rows - t * rpt), isz, alpha,
-                                      gamma, &sums[t], &bads[t])
-            else:
-                for t in range(ntasks):
-                    err |= _loss_task(kind, dt, &a, t * rpt, min(rpt, rows - t * rpt), isz, alpha,
-                                      gamma, &sums[t], &bads[t])
-        if err:
-            raise MemoryError("fastsmce: out of memory for a row buffer")
-        for t in range(ntasks):
-            total += sums[t]
-            anybad |= bads[t]
-    finally:
-        free(sums)
-        free(bads)
-    if anybad:
+    if want_grad and g is grad_out and z is not None and _binary_run(&j, _unit_check_task, &total):
         raise ValueError("target values must lie in [0, 1]")
+    j.base.grad_scale = 1.0 / numel if reduction == "mean" and numel else 1.0
+    if _binary_run(&j, _binary_task, &total):
+        raise ValueError("target values must lie in [0, 1]")
+    # reduce
     if reduction == "none":
-        loss = lo.reshape(shape)
+        loss = lo
     elif reduction == "sum":
         loss = x.dtype.type(total)
     else:
         loss = x.dtype.type(total / numel if numel else np.nan)
     if not want_grad:
         return loss
-    if user_grad:
-        return loss, grad_out
-    grad = gview.reshape(shape)
-    if grad_out is not None:
-        grad_out[...] = grad
-        grad = grad_out
-    return loss, grad
+    return loss, _finish(grad_out, g)
 
 
 def binary_cross_entropy_with_logits(logits, target, *, weight=None, pos_weight=None,

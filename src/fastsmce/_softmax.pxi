@@ -1,0 +1,221 @@
+# Softmax family (included by _core.pyx): softmax, log_softmax, logsumexp and the two
+# backward passes.  validate -> plan -> run; the maths is csrc/kernels/softmax.inc.
+
+cdef enum:
+    OP_SOFTMAX = 0
+    OP_LOG_SOFTMAX = 1
+    OP_LOGSUMEXP = 2
+    OP_SOFTMAX_BWD = 3
+    OP_LOG_SOFTMAX_BWD = 4
+
+cdef struct SoftmaxJob:
+    int op
+    fs_dtype dt
+    Layout L                    # arrays: x, y  or  g, p, y
+    # one long row split across threads (_softmax_split)
+    int64_t nch, chunk
+    char **rowp                 # x and y of every row
+    double *st                  # (m, s) of every chunk, then M and S of every row
+
+
+cdef int _softmax_segment(const void *job, int64_t r, int64_t n, char **p) noexcept nogil:
+    cdef const SoftmaxJob *j = <const SoftmaxJob *>job
+    cdef const Layout *L = &j.L
+    if j.op == OP_SOFTMAX:
+        return fs_softmax_2d(j.dt, n, L.cols, p[0], L.rs[0], L.cs[0], p[1], L.rs[1], L.cs[1])
+    if j.op == OP_LOG_SOFTMAX:
+        return fs_log_softmax_2d(j.dt, n, L.cols, p[0], L.rs[0], L.cs[0], p[1], L.rs[1], L.cs[1])
+    if j.op == OP_LOGSUMEXP:
+        return fs_logsumexp_2d(j.dt, n, L.cols, p[0], L.rs[0], L.cs[0], p[1], L.rs[1])
+    if j.op == OP_SOFTMAX_BWD:
+        return fs_softmax_backward_2d(j.dt, n, L.cols, p[0], L.rs[0], L.cs[0], p[1], L.rs[1],
+                                      L.cs[1], p[2], L.rs[2], L.cs[2])
+    return fs_log_softmax_backward_2d(j.dt, n, L.cols, p[0], L.rs[0], L.cs[0], p[1], L.rs[1],
+                                      L.cs[1], p[2], L.rs[2], L.cs[2])
+
+
+cdef int _softmax_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    return _walk(&(<const SoftmaxJob *>job).L, lo, hi, _softmax_segment, job)
+
+
+# one long row split across threads: every (row, chunk) item gets its chunk statistics,
+# the statistics fold in chunk order (serially), then every item writes its chunk.  The
+# one-thread kernels use the same chunks and fold: the bits do not depend on threads.
+
+cdef int _chunk_stats_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const SoftmaxJob *j = <const SoftmaxJob *>job
+    cdef int64_t t, c
+    for t in range(lo, hi):
+        c = t % j.nch
+        fs_chunk_stats(j.dt, j.rowp[2 * (t // j.nch)] + c * j.chunk * j.L.isz[0],
+                       min(j.chunk, j.L.cols - c * j.chunk), &j.st[2 * t], &j.st[2 * t + 1])
+    return 0
+
+
+cdef int _chunk_write_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const SoftmaxJob *j = <const SoftmaxJob *>job
+    cdef int64_t t, r, c, off, n, nrow = j.L.total_rows
+    cdef double *M = j.st + 2 * nrow * j.nch
+    cdef double *S = M + nrow
+    for t in range(lo, hi):
+        r = t // j.nch
+        c = t % j.nch
+        off = c * j.chunk * j.L.isz[0]
+        n = min(j.chunk, j.L.cols - c * j.chunk)
+        if j.op == OP_SOFTMAX:
+            fs_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r], 1.0 / S[r])
+        else:
+            fs_log_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r],
+                                 log(S[r]))
+    return 0
+
+
+cdef int _softmax_split(SoftmaxJob *j, int nthreads) except -1:
+    cdef Plan p
+    cdef int64_t nrow = j.L.total_rows, r, c, ntask
+    cdef double *M
+    cdef double *S
+    cdef double v
+    cdef char *ptrs[MAX_ARR]
+    j.chunk = fs_row_chunk()
+    j.nch = (j.L.cols + j.chunk - 1) // j.chunk
+    ntask = nrow * j.nch
+    j.rowp = <char **>malloc(2 * nrow * sizeof(char *))
+    j.st = <double *>malloc((2 * ntask + 2 * nrow) * sizeof(double))
+    try:
+        if j.rowp == NULL or j.st == NULL:
+            raise MemoryError("fastsmce: out of memory for the row statistics")
+        M = j.st + 2 * ntask
+        S = M + nrow
+        for r in range(nrow):
+            _row_ptrs(&j.L, r, ptrs)
+            j.rowp[2 * r] = ptrs[0]
+            j.rowp[2 * r + 1] = ptrs[1]
+        p.nitems = p.ntasks = ntask
+        p.per = 1
+        p.nthreads = nthreads
+        with nogil:
+            _run(&p, _chunk_stats_task, j)
+            for r in range(nrow):
+                M[r] = -INFINITY
+                S[r] = 0
+                for c in range(j.nch):
+                    fs_stats_fold(&M[r], &S[r], j.st[2 * (r * j.nch + c)], j.st[2 * (r * j.nch + c) + 1])
+            if j.op == OP_LOGSUMEXP:
+                for r in range(nrow):
+                    v = fs_stats_logsumexp(j.dt, j.rowp[2 * r], j.L.cols, M[r], S[r])
+                    if j.dt == FS_FLOAT32:
+                        (<float *>j.rowp[2 * r + 1])[0] = <float>v
+                    else:
+                        (<double *>j.rowp[2 * r + 1])[0] = v
+            else:
+                _run(&p, _chunk_write_task, j)
+    finally:
+        free(j.rowp)
+        free(j.st)
+    return 0
+
+
+cdef int _softmax_run(int op, int axis, cnp.ndarray x0, cnp.ndarray x1,
+                      cnp.ndarray x2=None) except -1:
+    """the softmax-family op over x0 (and x1: inputs of one shape), the output last"""
+    cdef SoftmaxJob j
+    cdef Plan p
+    cdef int err
+    cdef int nthreads = _threads()
+    j.op = op
+    j.dt = _dtype_of(x0)
+    _layout(&j.L, axis, True, 3 if x2 is not None else 2, x0, x1, x2)
+    # fewer rows than threads, each long and contiguous: split the rows themselves
+    if (op <= OP_LOGSUMEXP and nthreads > 1 and j.L.total_rows < nthreads
+            and j.L.total_rows * j.L.cols >= PARALLEL_MIN and j.L.cs[0] == 1
+            and (op == OP_LOGSUMEXP or j.L.cs[1] == 1)
+            and j.L.cols > max(fs_long_row(j.dt), fs_row_chunk())):
+        return _softmax_split(&j, nthreads)
+    # column kernels (class axis strided, rows contiguous) take whole vectors of rows
+    _plan(&p, j.L.total_rows, j.L.cols, 0, 16 if j.L.cs[0] != 1 and j.L.rs[0] == 1 else 1, 0)
+    with nogil:
+        err = _run(&p, _softmax_task, &j)
+    return _raise_status(err)
+
+
+cdef object _softmax_like(int op, x, axis, out):
+    cdef cnp.ndarray a = _real(x, "x")
+    cdef int ax = _axis(axis, cnp.PyArray_NDIM(a))
+    cdef cnp.ndarray y = _target(out, a, cnp.PyArray_NDIM(a), cnp.PyArray_DIMS(a), True)
+    if out is not None:
+        a = _unalias(a, y)
+    if cnp.PyArray_SIZE(a):
+        _softmax_run(op, ax, a, y)
+    return _finish(out, y)
+
+
+def softmax(x, axis=-1, *, out=None):
+    """Stable softmax exp(x - max) / sum(exp(x - max)) along `axis`."""
+    return _softmax_like(OP_SOFTMAX, x, axis, out)
+
+
+def log_softmax(x, axis=-1, *, out=None):
+    """Stable log-softmax (x - max) - log(sum(exp(x - max))) along `axis`."""
+    return _softmax_like(OP_LOG_SOFTMAX, x, axis, out)
+
+
+def logsumexp(x, axis=-1, *, keepdims=False, out=None):
+    """log(sum(exp(x))) along `axis`, computed stably; -inf over an empty axis."""
+    cdef cnp.ndarray a = _real(x, "x")
+    cdef int nd = cnp.PyArray_NDIM(a), d, k = 0
+    cdef int ax = _axis(axis, nd)
+    cdef bint kd = _flag(keepdims, "keepdims")
+    cdef npy_intp shape[MAX_DIMS]
+    for d in range(nd):
+        if d != ax:
+            shape[k] = cnp.PyArray_DIMS(a)[d]
+            k += 1
+        elif kd:
+            shape[k] = 1
+            k += 1
+    cdef cnp.ndarray y = _target(out, a, k, shape, False)
+    if out is not None:
+        a = _unalias(a, y)
+    if cnp.PyArray_SIZE(y):
+        if cnp.PyArray_DIMS(a)[ax] == 0:
+            y.fill(-np.inf)
+        else:
+            _softmax_run(OP_LOGSUMEXP, ax, a, y)
+    res = _finish(out, y)
+    if out is None and k == 0:
+        return res[()]
+    return res
+
+
+cdef object _backward(int op, grad, other, str other_name, axis, out):
+    cdef cnp.ndarray g = _real(grad, "grad")
+    cdef cnp.ndarray p = _real(other, other_name)
+    if g.dtype != p.dtype:
+        g = g.astype(np.float64)
+        p = p.astype(np.float64)
+    gshape, pshape = (<object>g).shape, (<object>p).shape
+    if gshape != pshape:
+        try:
+            g, p = np.broadcast_arrays(g, p)
+        except ValueError:
+            raise ValueError(f"grad of shape {gshape} and {other_name} of shape {pshape} "
+                             f"do not broadcast") from None
+    cdef int ax = _axis(axis, cnp.PyArray_NDIM(g))
+    cdef cnp.ndarray y = _target(out, g, cnp.PyArray_NDIM(g), cnp.PyArray_DIMS(g), True)
+    if out is not None:
+        g = _unalias(g, y)
+        p = _unalias(p, y)
+    if cnp.PyArray_SIZE(g):
+        _softmax_run(op, ax, g, p, y)
+    return _finish(out, y)
+
+
+def softmax_backward(grad, probs, axis=-1, *, out=None):
+    """Vector-Jacobian product of softmax: probs * (grad - sum(grad * probs))."""
+    return _backward(OP_SOFTMAX_BWD, grad, probs, "probs", axis, out)
+
+
+def log_softmax_backward(grad, log_probs, axis=-1, *, out=None):
+    """Vector-Jacobian product of log_softmax: grad - exp(log_probs) * sum(grad)."""
+    return _backward(OP_LOG_SOFTMAX_BWD, grad, log_probs, "log_probs", axis, out)
