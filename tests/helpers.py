@@ -344,6 +344,7 @@ def xent_close(a, b, dtype, scale=1.0):
 # ---------------------------------------------------------------------------
 
 BCE_RTOL = {np.float32: 2e-6, np.float64: 1e-13}
+FOCAL_PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # (alpha, gamma)
 BCE_OPTIONS = [{}, {"weight": "w"}, {"pos_weight": "pw"}, {"weight": "wrow", "pos_weight": "pw"},
                {"weight": "wfull", "pos_weight": "pwfull"}]
 

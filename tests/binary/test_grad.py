@@ -5,13 +5,12 @@ import numpy as np
 import pytest
 
 import fastsmce
-from helpers import REDUCTIONS, bce_case, central_fd
+from helpers import FOCAL_PARAMS, REDUCTIONS, bce_case, central_fd
 
 bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
 focal = fastsmce.sigmoid_focal_loss
 focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 @pytest.mark.parametrize("reduction", REDUCTIONS)
@@ -25,7 +24,7 @@ def test_bce_grad_matches_finite_differences(reduction, rng):
     assert not bad.size, [tuple(i) for i in bad]
 
 
-@pytest.mark.parametrize("alpha,gamma", PARAMS)
+@pytest.mark.parametrize("alpha,gamma", FOCAL_PARAMS)
 @pytest.mark.parametrize("soft", [False, True])
 def test_focal_grad_matches_finite_differences(soft, alpha, gamma, rng):
     x, z = bce_case(rng, (3, 6), np.float64, soft, scale=3.0)

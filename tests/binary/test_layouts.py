@@ -11,9 +11,7 @@ from reference.binary import bce_ref, log_sigmoid_ref, sigmoid_ref, softplus
 
 bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
-focal = fastsmce.sigmoid_focal_loss
 focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 LAYOUTS = {

@@ -5,14 +5,12 @@ import numpy as np
 import pytest
 
 import fastsmce
-from helpers import BCE_OPTIONS, REDUCTIONS, bce_case, bce_options
+from helpers import BCE_OPTIONS, FOCAL_PARAMS, REDUCTIONS, bce_case, bce_options
 from reference.binary import focal_ref
 
-bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
 focal = fastsmce.sigmoid_focal_loss
 focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 @pytest.mark.torch
@@ -40,7 +38,7 @@ def test_bce_matches_torch(opt, reduction, dtype, rng, torch):
 @pytest.mark.torch
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("alpha,gamma", PARAMS)
+@pytest.mark.parametrize("alpha,gamma", FOCAL_PARAMS)
 @pytest.mark.parametrize("soft", [False, True])
 def test_focal_matches_torch_autograd_of_torchvision_formula(soft, alpha, gamma, reduction, dtype, rng, torch):
     x, z = bce_case(rng, (2, 13, 17), dtype, soft, scale=3.0)

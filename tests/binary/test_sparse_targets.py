@@ -2,9 +2,9 @@
 (helpers.Positives) give the dense targets' loss and gradient, for every option, short and
 long rows, soft values, unsorted indices, strided logits, extreme logits."""
 
-import scipy.sparse as sps
 import numpy as np
 import pytest
+import scipy.sparse as sps
 
 import fastsmce
 from helpers import BCE_OPTIONS, REDUCTIONS, Positives, bce_close, bce_options, sparse_case
@@ -12,9 +12,6 @@ from reference.binary import bce_ref
 
 bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
-focal = fastsmce.sigmoid_focal_loss
-focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -7,14 +7,11 @@ import numpy as np
 import pytest
 
 import fastsmce
-from helpers import REDUCTIONS
 from reference.binary import bce_ref, focal_mp, sigmoid_ref
 
-bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
 focal = fastsmce.sigmoid_focal_loss
 focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

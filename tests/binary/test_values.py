@@ -7,14 +7,13 @@ import numpy as np
 import pytest
 
 import fastsmce
-from helpers import BCE_OPTIONS, REDUCTIONS, bce_case, bce_close, bce_options, sigmoid_wide_inputs
+from helpers import BCE_OPTIONS, FOCAL_PARAMS, REDUCTIONS, bce_case, bce_close, bce_options, sigmoid_wide_inputs
 from reference.binary import SIGMOID_ULP, bce_ref, focal_ref, log_sigmoid_ref, sigmoid_ref, ulp_error
 
 bce = fastsmce.binary_cross_entropy_with_logits
 bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
 focal = fastsmce.sigmoid_focal_loss
 focal_g = fastsmce.sigmoid_focal_loss_with_grad
-PARAMS = [(0.25, 2.0), (-1.0, 2.0), (0.5, 0.0), (0.9, 0.5), (0.25, 3.7)]  # focal (alpha, gamma)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -91,7 +90,7 @@ def test_bce_result_dtype_follows_the_logits():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
-@pytest.mark.parametrize("alpha,gamma", PARAMS)
+@pytest.mark.parametrize("alpha,gamma", FOCAL_PARAMS)
 @pytest.mark.parametrize("soft", [False, True])
 def test_focal_matches_torchvision_formula(soft, alpha, gamma, reduction, dtype, rng):
     x, z = bce_case(rng, (31, 47), dtype, soft, scale=3.0)

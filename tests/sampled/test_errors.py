@@ -1,12 +1,9 @@
 """Sampled softmax and NCE bad input: each raises the documented exception with a clear message.
 (Every argument of every function: common/test_bad_inputs.py.)"""
 
-import numpy as np
 import pytest
 
-import fastsmce
 from helpers import SAMPLED_FUNCS, SAMPLED_MODES, sampled_problem
-from reference import sampled as ref
 
 
 def _args(rng):

@@ -4,7 +4,6 @@ differences of the loss."""
 import numpy as np
 import pytest
 
-import fastsmce
 from helpers import SAMPLED_MODES, central_fd, sampled_call, sampled_problem
 from reference import sampled as ref
 

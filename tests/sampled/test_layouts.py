@@ -7,7 +7,6 @@ import functools
 import numpy as np
 import pytest
 
-import fastsmce
 from helpers import SAMPLED_FUNCS, SAMPLED_MODES, sampled_call, sampled_problem
 from reference import sampled as ref
 

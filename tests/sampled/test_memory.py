@@ -6,9 +6,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-import fastsmce
 from helpers import SAMPLED_FUNCS, SAMPLED_MODES
-from reference import sampled as ref
 
 
 @pytest.mark.parametrize("mode", SAMPLED_MODES)

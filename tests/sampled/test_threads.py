@@ -6,7 +6,6 @@ import pytest
 
 import fastsmce
 from helpers import SAMPLED_MODES, sampled_call, sampled_problem
-from reference import sampled as ref
 from fastsmce import _core
 
 

@@ -5,9 +5,7 @@ import numpy as np
 import pytest
 
 import fastsmce
-from fastsmce import sampling
 from helpers import SAMPLERS, raw_sampler, sampler_distribution, sampler_draw, sampler_unigrams
-from reference.samplers import expected_counts
 
 
 def _tf_sampler(tf, kind, tc, nt, ns, unique, n, seed):
