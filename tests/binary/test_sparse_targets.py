@@ -1,0 +1,121 @@
+"""BCE with sparse (CSR) targets: scipy csr_array / csr_matrix and duck-typed objects
+(helpers.Positives) give the dense targets' loss and gradient, for every option, short and
+long rows, soft values, unsorted indices, strided logits, extreme logits."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sps
+
+import fastsmce
+from helpers import BCE_OPTIONS, REDUCTIONS, Positives, bce_close, bce_options, sparse_case
+from reference.binary import bce_ref
+
+bce = fastsmce.binary_cross_entropy_with_logits
+bce_g = fastsmce.binary_cross_entropy_with_logits_with_grad
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opt", BCE_OPTIONS, ids=lambda o: "+".join(o) or "plain")
+@pytest.mark.parametrize("kind", ["csr_array", "csr_matrix", "object"])
+def test_sparse_targets_equal_dense(kind, opt, reduction, dtype, rng):
+    shape = (33, 3000)
+    x, z = sparse_case(rng, *shape, 6, dtype)
+    kw = bce_options(opt, rng, shape, dtype)
+    if kind == "csr_array":
+        t = sps.csr_array(z)
+    elif kind == "csr_matrix":
+        t = sps.csr_matrix(z)
+    else:
+        s = sps.csr_array(z)
+        t = Positives(s.indptr.astype(np.int32), s.indices.astype(np.int32))
+    rl, rg = bce_ref(x, z, reduction=reduction, **kw)
+    loss, grad = bce_g(x, t, reduction=reduction, **kw)
+    bce_close(loss, rl, dtype, "loss+grad")
+    bce_close(grad, rg, dtype, "grad")
+    bce_close(bce(x, t, reduction=reduction, **kw), rl, dtype, "loss only")
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("opt", BCE_OPTIONS[:3], ids=lambda o: "+".join(o) or "plain")
+@pytest.mark.parametrize("c", [1, 10, 127, 130])
+def test_sparse_short_rows_equal_dense(c, opt, reduction, dtype, rng):
+    """Rows shorter than 8 vectors skip the float32 product-of-exps path of the loss-only sum"""
+    shape = (301, c)
+    x, z = sparse_case(rng, *shape, 5, dtype)
+    x[3, 0], x[4, -1] = 200.0, -200.0
+    z[3, 0] = z[4, -1] = 1
+    kw = bce_options(opt, rng, shape, dtype)
+    rl, rg = bce_ref(x, z, reduction=reduction, **kw)
+    bce_close(bce(x, sps.csr_array(z), reduction=reduction, **kw), rl, dtype, "loss only")
+    loss, grad = bce_g(x, sps.csr_array(z), reduction=reduction, **kw)
+    bce_close(loss, rl, dtype, "loss")
+    bce_close(grad, rg, dtype, "grad")
+
+
+def test_sparse_soft_values_unsorted_indices_and_in_place_match_dense(rng):
+    x, _ = sparse_case(rng, 20, 500, 0, np.float64)
+    indptr = np.array([0] + [3 * (r + 1) for r in range(20)])
+    indices = np.concatenate([rng.choice(500, 3, replace=False) for _ in range(20)])  # unsorted
+    data = rng.random(60)
+    z = np.zeros_like(x)
+    for r in range(20):
+        z[r, indices[3 * r:3 * r + 3]] = data[3 * r:3 * r + 3]
+    t = Positives(indptr, indices, data)
+    rl, rg = bce_ref(x, z, pos_weight=np.full(500, 3.0))
+    y = x.copy()
+    loss, grad = bce_g(y, t, pos_weight=np.full(500, 3.0), grad_out=y)
+    assert grad is y
+    bce_close(loss, rl, np.float64)
+    bce_close(grad, rg, np.float64)
+    # a non-canonical scipy matrix (duplicates summed, as scipy defines it)
+    coo = sps.coo_array((np.full(4, 0.5), ([0, 0, 1, 1], [3, 3, 7, 9])), shape=(2, 10))
+    csr = sps.csr_array(coo, copy=True)
+    csr.has_canonical_format = False
+    csr = sps.csr_array((np.full(4, 0.5), np.array([3, 3, 7, 9]), np.array([0, 2, 4])), shape=(2, 10))
+    xx = rng.standard_normal((2, 10))
+    bce_close(bce(xx, csr), bce_ref(xx, csr.toarray())[0], np.float64)
+
+
+@pytest.mark.parametrize("layout", ["fortran", "strided", "negative"])
+def test_sparse_targets_with_strided_logits_match_dense(layout, rng):
+    x, z = sparse_case(rng, 40, 300, 5, np.float32)
+    xs = {"fortran": np.asfortranarray(x), "strided": np.repeat(x, 2, axis=1)[:, ::2],
+          "negative": x[:, ::-1].copy()[:, ::-1]}[layout]
+    kw = {"pos_weight": np.linspace(0.5, 2, 300, dtype=np.float32), "weight": np.full((40, 1), 2, np.float32)}
+    for red in REDUCTIONS:
+        rl, rg = bce_ref(x, z, reduction=red, **kw)
+        loss, grad = bce_g(xs, sps.csr_array(z), reduction=red, **kw)
+        bce_close(loss, rl, np.float32)
+        bce_close(grad, rg, np.float32)
+        bce_close(bce(xs, sps.csr_array(z), reduction=red, **kw), rl, np.float32)
+    y = np.asfortranarray(x)
+    loss, grad = bce_g(y, sps.csr_array(z), grad_out=y, **kw)
+    bce_close(grad, bce_ref(x, z, **kw)[1], np.float32)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_extreme_logits_stay_finite_and_accurate(dtype):
+    x = np.array([[-1e4, 1e4, -120, 120, 3.0], [1e4, -1e4, 120, -120, 0.0]], dtype=dtype)
+    t = sps.csr_array(np.array([[0, 1, 0, 1, 0], [1, 0, 1, 0, 1]], dtype=dtype))
+    loss, grad = bce_g(x, t, reduction="sum")
+    rl, rg = bce_ref(x, t.toarray(), reduction="sum")
+    assert np.isfinite(loss) and np.all(np.isfinite(grad))
+    # the z = 0 terms are summed first (in T lanes) and the positives corrected after: a
+    # positive with a huge logit leaves an absolute rounding error of a few ulp of that logit
+    eps = np.finfo(dtype).eps
+    np.testing.assert_allclose(loss, rl, rtol=1e-6, atol=4 * 1e4 * eps)
+    np.testing.assert_allclose(grad, rg, rtol=1e-6, atol=1e-30)
+
+
+def test_sparse_loss_only_float32_long_rows_are_accurate(rng):
+    """the product formulation of the loss-only sparse path: float32 accuracy on long rows,
+    also when every logit is very negative (tiny softplus terms)"""
+    for scale, shift in ((2.0, 0.0), (1.0, -12.0)):
+        x = (rng.standard_normal((3, 200_000)) * scale + shift).astype(np.float32)
+        z = np.zeros_like(x)
+        z[:, ::50_000] = 1
+        ref = bce_ref(x, z, reduction="sum")[0]
+        got = bce(x, sps.csr_array(z), reduction="sum")
+        assert abs(got / ref - 1) < 2e-6, (scale, shift, got, ref)

@@ -1,0 +1,97 @@
+"""The softmax family and threads: bit-identical results for any thread count (long rows
+split across threads, columns, N-d), and concurrent calls from Python threads.  Thread
+control itself (set/get_num_threads, OMP_NUM_THREADS, threadpoolctl) is in
+common/test_threads.py; every function from eight Python threads in common/test_thread_safety.py."""
+
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+import fastsmce
+from helpers import FUNCS, call, gen_inputs
+
+pytestmark = pytest.mark.threads
+
+
+DET_CASES = [
+    ((4096, 100), -1, np.float32),
+    ((4096, 100), -1, np.float64),
+    ((3, 300001), -1, np.float32),      # long rows, fewer rows than threads: rows are split
+    ((3, 300001), -1, np.float64),
+    ((1, 1000003), -1, np.float32),
+    ((1, 1000003), -1, np.float64),
+    ((1000, 300), 0, np.float32),       # axis 0 of a C-ordered array
+    ((3000, 17), 0, np.float32),        # columns 16 + 1 split across threads: one alone
+    ((3000, 17), 0, np.float64),
+    ((1000, 300), 0, np.float64),
+    ((40, 30, 50), 1, np.float32),
+]
+
+
+@pytest.mark.parametrize("name", FUNCS)
+@pytest.mark.parametrize("shape,axis,dtype", DET_CASES,
+                         ids=[f"{'x'.join(map(str, s))}-axis{a}-{np.dtype(d).name}"
+                              for s, a, d in DET_CASES])
+def test_results_bit_identical_for_any_thread_count(name, shape, axis, dtype):
+    rng = np.random.default_rng(zlib.crc32(repr((name, shape)).encode()))
+    args = [g(shape) for g in gen_inputs(name, rng, dtype)]
+    if name in ("softmax", "log_softmax", "logsumexp") and shape[-1] > 1000:
+        args[0][:, :7000] = -np.inf   # a -inf block at the start of each long row
+    results = []
+    for t in (1, 2, 3, 1):
+        fastsmce.set_num_threads(t)
+        results.append(np.asarray(call(name, args, axis)))
+    for t, r in zip((2, 3, 1), results[1:]):
+        assert np.array_equal(results[0], r, equal_nan=True), f"threads=1 vs threads={t} differ"
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
+def test_big_float32_batch_bit_identical_1_vs_2_threads(name):
+    """500 x 70000 float32 (140 MB): rows longer than L2, more rows than threads."""
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((500, 70000), dtype=np.float32)
+    fastsmce.set_num_threads(1)
+    a = getattr(fastsmce, name)(x)
+    fastsmce.set_num_threads(2)
+    b = getattr(fastsmce, name)(x)
+    assert np.array_equal(a, b)
+
+
+def test_more_threads_than_cores_still_correct_and_identical():
+    x = np.random.default_rng(1).standard_normal((64, 5000))
+    fastsmce.set_num_threads(1)
+    ref = fastsmce.softmax(x)
+    fastsmce.set_num_threads(17)
+    assert np.array_equal(fastsmce.softmax(x), ref)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+def test_concurrent_calls_from_python_threads_match_serial(threads):
+    fastsmce.set_num_threads(threads)
+    rng = np.random.default_rng(11)
+    inputs = []
+    for name in FUNCS:
+        for shape, dtype in (((64, 10), np.float32), ((2000, 100), np.float64),
+                             ((3, 70001), np.float32), ((300, 257), np.float64)):
+            args = [g(shape) for g in gen_inputs(name, rng, dtype)]
+            for a in args:
+                a.flags.writeable = False
+            inputs.append((name, args))
+    serial = [call(name, args, -1) for name, args in inputs]
+
+    def work(k):
+        bad = []
+        order = list(range(len(inputs)))
+        np.random.default_rng(k).shuffle(order)
+        for _ in range(3):
+            for i in order:
+                name, args = inputs[i]
+                if not np.array_equal(call(name, args, -1), serial[i], equal_nan=True):
+                    bad.append((name, args[0].shape))
+        return bad
+
+    with ThreadPoolExecutor(max_workers=4) as ex:
+        bad = [b for r in ex.map(work, range(8)) for b in r]
+    assert not bad, bad
