@@ -3,7 +3,7 @@
 # Build fastsmce with AddressSanitizer + UndefinedBehaviorSanitizer (gcc) in a
 # scratch copy of the source tree and run the test suite against that build.
 #
-#   tools/sanitize.sh [pytest args]        e.g.  tools/sanitize.sh -x tests/test_xent.py
+#   tools/sanitize.sh [pytest args]        e.g.  tools/sanitize.sh -x tests/xent
 #
 # The sanitizer build never touches src/ of this checkout: the tracked and
 # untracked (not ignored) files are copied to a scratch directory, built there
