@@ -313,144 +313,195 @@ cdef cnp.ndarray _counts(x, str name, shape, bint positive):
     return a
 
 
+cdef class _SampledStep:
+    """One sampled-softmax / NCE step, filled in order by validate -> plan -> run ->
+    reduce (-> backward); holds the arrays the steps pass on."""
+    cdef int mode
+    cdef fs_dtype dt
+    cdef object dtype
+    cdef int64_t N, D, nt, S, C, K, ks, isz
+    cdef bint hits, log_q
+    cdef cnp.ndarray W, b, Xa, lab, samp, tec, sec
+    cdef cnp.ndarray ids, scol, tcol, hh, hn, lh, ln
+    cdef cnp.ndarray wk, bk, L, loss, gt
+    cdef object wk_buf, L_buf
+    cdef fs_sampled_args a
+    cdef SmpJob job
+
+    cdef int validate(self, weights, biases, labels, inputs, num_sampled, num_classes, num_true,
+                      sampled_values, sampler, remove_accidental_hits, subtract_log_q,
+                      seed) except -1:
+        """the arrays (one float dtype), the labels and the sampled values, checked"""
+        self.hits = _flag(remove_accidental_hits, "remove_accidental_hits")
+        self.log_q = _flag(subtract_log_q, "subtract_log_q")
+        self.nt = _int_arg(num_true, "num_true", 1)
+        self.C = _int_arg(num_classes, "num_classes", 1)
+        self.S = _int_arg(num_sampled, "num_sampled", 0)
+        cdef int64_t C = self.C, nt = self.nt, S = self.S
+        cdef cnp.ndarray W = _real(weights, "weights")
+        cdef cnp.ndarray b = _real(biases, "biases")
+        cdef cnp.ndarray X = _real(inputs, "inputs")
+        if W.ndim != 2 or W.shape[0] != C:
+            raise ValueError(f"weights has shape {(<object>W).shape}; expected (num_classes={C}, dim)")
+        if b.ndim != 1 or b.shape[0] != C:
+            raise ValueError(f"biases has shape {(<object>b).shape}; expected (num_classes={C},)")
+        if X.ndim != 2 or X.shape[1] != W.shape[1]:
+            raise ValueError(f"inputs has shape {(<object>X).shape}; expected (batch, dim={W.shape[1]})")
+        self.N, self.D = X.shape[0], X.shape[1]
+        self.dtype = dtype = np.result_type(W.dtype, b.dtype, X.dtype)
+        self.W = W if W.dtype == dtype else W.astype(dtype)
+        self.b = b if b.dtype == dtype else b.astype(dtype)
+        self.dt = _dtype_of(self.W)
+        self.isz = cnp.PyArray_ITEMSIZE(self.W)
+        # [inputs, 1]: the ones column turns the d weights product into d [weights, biases]
+        self.Xa = np.empty((self.N, self.D + 1), dtype=dtype)
+        self.Xa[:, :self.D] = X
+        self.Xa[:, self.D] = 1
+        lab = _asarray(labels, "labels")
+        if lab.ndim == 1 and nt == 1:
+            self.lab = _class_ids(lab, "labels", C, 1, (self.N,)).reshape(self.N, 1)
+        else:
+            self.lab = _class_ids(lab, "labels", C, 2, (self.N, nt))
+        if sampled_values is None:
+            if S == 0 and self.log_q:
+                raise ValueError("num_sampled=0: the true classes' expected counts are 0 and their "
+                                 "log cannot be subtracted; draw num_sampled >= 1, pass "
+                                 "subtract_log_q=False or give sampled_values")
+            sampled_values = _sampler_values(sampler, self.lab, nt, S, C, seed)
+        try:
+            sv, tec, sec = sampled_values
+        except (TypeError, ValueError):
+            raise ValueError("sampled_values must be a (sampled, true_expected_count, "
+                             "sampled_expected_count) triple") from None
+        self.samp = _class_ids(sv, "sampled_values[0] (sampled)", C, 1, (S,))
+        self.tec = _counts(tec, "sampled_values[1] (true_expected_count)", (self.N, nt), self.log_q)
+        self.sec = _counts(sec, "sampled_values[2] (sampled_expected_count)", (S,), self.log_q)
+        if max(self.N, self.D, S + self.N * nt) >= 2 ** 31:
+            raise ValueError("sampled softmax: batch, dim and classes per step must be < 2**31 (BLAS)")
+        _load_blas()
+        return 0
+
+    cdef int plan(self) except -1:
+        """the distinct classes (ids), where each sampled / true one is, the hit and
+        label lists"""
+        cdef int64_t S = self.S, nl = self.N * self.nt, K = 0, ks = 0, err
+        self.ids = np.empty(S + nl, dtype=np.int64)
+        self.scol, self.tcol = np.empty(S, dtype=np.int64), np.empty(nl, dtype=np.int64)
+        self.hh, self.hn = np.empty(S + nl, dtype=np.int64), np.empty(S, dtype=np.int64)
+        self.lh, self.ln = np.empty(S + nl, dtype=np.int64), np.empty(nl, dtype=np.int64)
+        cdef int64_t *p[9]
+        for i, arr in enumerate((self.samp, self.lab, self.ids, self.scol, self.tcol, self.hh,
+                                 self.hn, self.lh, self.ln)):
+            p[i] = <int64_t *>cnp.PyArray_DATA(<cnp.ndarray>arr)
+        with nogil:
+            err = fs_sampled_unique(p[0], S, p[1], nl, p[2], &K, &ks, p[3], p[4], p[5], p[6], p[7],
+                                    p[8])
+        if err:
+            raise MemoryError("fastsmce: out of memory for the class ids")
+        self.K, self.ks = K, ks
+        return 0
+
+    cdef int run(self, bint want_grad, double scale) except -1:
+        """gather the K weight rows and biases, the logits inputs @ wk[:ks]^T (BLAS), then
+        every example's loss (and d loss / d logits in place of its logits)"""
+        cdef fs_sampled_args *a = &self.a
+        cdef SmpJob *job = &self.job
+        cdef int64_t N = self.N, D = self.D, ks = self.ks, isz = self.isz
+        self.wk_buf, wk = _ws_take(0, (self.K, D), self.dtype)
+        self.wk, self.bk = wk, np.empty(self.K, dtype=self.dtype)
+        a.d = D
+        job.dt = self.dt
+        job.a = a
+        job.op = T_GATHER
+        job.h = <const int64_t *>cnp.PyArray_DATA(self.ids)
+        job.src, job.rs, job.cs = cnp.PyArray_DATA(self.W), self.W.strides[0] // isz, self.W.strides[1] // isz
+        job.p0, job.p1 = cnp.PyArray_DATA(self.wk), NULL
+        _smp_run(job, self.K, D)
+        job.src, job.rs, job.cs = cnp.PyArray_DATA(self.b), self.b.strides[0] // isz, 1
+        job.p0, job.p1 = cnp.PyArray_DATA(self.bk), <void *>1
+        _smp_run(job, self.K, 1)
+        # bias - log Q of every column, in float64 then rounded
+        bk64 = self.bk.astype(np.float64)
+        tcorr = bk64[self.tcol] - (np.log(self.tec.ravel()) if self.log_q else 0.0)
+        scorr = bk64[self.scol] - (np.log(self.sec) if self.log_q else 0.0)
+        cdef cnp.ndarray tc = np.ascontiguousarray(tcorr, dtype=self.dtype)
+        cdef cnp.ndarray sc = np.ascontiguousarray(scorr, dtype=self.dtype)
+        self.L_buf, L = _ws_take(1, (N, ks), self.dtype)
+        self.L = L
+        with nogil:
+            _gemm(self.dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(self.wk), max(D, 1),
+                  cnp.PyArray_DATA(self.Xa), D + 1, cnp.PyArray_DATA(self.L), max(ks, 1))
+        self.loss = np.empty(N, dtype=np.float64)
+        self.gt = np.empty(N * self.nt if want_grad else 0, dtype=self.dtype)
+        a.mode = self.mode
+        a.grad = want_grad
+        a.n, a.num_true, a.num_sampled, a.ks = N, self.nt, self.S, ks
+        a.x, a.ldx, a.wk = cnp.PyArray_DATA(self.Xa), D + 1, cnp.PyArray_DATA(self.wk)
+        a.tcorr, a.scorr = cnp.PyArray_DATA(tc), cnp.PyArray_DATA(sc)
+        a.tcol = <const int64_t *>cnp.PyArray_DATA(self.tcol)
+        a.scol = NULL if ks == self.S else <const int64_t *>cnp.PyArray_DATA(self.scol)
+        a.hit_head = <const int64_t *>cnp.PyArray_DATA(self.hh) if self.hits else NULL
+        a.hit_next = <const int64_t *>cnp.PyArray_DATA(self.hn)
+        a.logits, a.gtrue = cnp.PyArray_DATA(self.L), cnp.PyArray_DATA(self.gt)
+        a.scale = scale
+        a.loss = <double *>cnp.PyArray_DATA(self.loss)
+        job.op = T_ROWS
+        _smp_run(job, N, self.S + self.nt * (D + 1))
+        return 0
+
+    cdef object reduce(self, str reduction):
+        cdef int64_t N = self.N
+        if reduction == "none":
+            return self.loss.astype(self.dtype)
+        if reduction == "sum":
+            return self.dtype.type(self.loss.sum())
+        return self.dtype.type(self.loss.sum() / N if N else np.nan)
+
+    cdef object backward(self):
+        """d inputs = G @ wk[:ks] + true terms;  d [wk, bk] = G^T @ [inputs, 1] + true terms"""
+        cdef SmpJob *job = &self.job
+        cdef int64_t N = self.N, D = self.D, ks = self.ks, K = self.K, nl = self.N * self.nt
+        cdef cnp.ndarray dx = np.empty((N, D), dtype=self.dtype)
+        cdef cnp.ndarray dwb = np.empty((K, D + 1), dtype=self.dtype)
+        with nogil:
+            _gemm(self.dt, b'N', b'N', D, N, ks, cnp.PyArray_DATA(self.wk), max(D, 1),
+                  cnp.PyArray_DATA(self.L), max(ks, 1), cnp.PyArray_DATA(dx), max(D, 1))
+            _gemm(self.dt, b'N', b'T', D + 1, ks, N, cnp.PyArray_DATA(self.Xa), D + 1,
+                  cnp.PyArray_DATA(self.L), max(ks, 1), cnp.PyArray_DATA(dwb), D + 1)
+        # the true-label terms are axpys, ~1/16 of an exp-and-store per element: on the
+        # calling thread below ~0.5M of them (a parallel region would cost more)
+        job.op, job.p0 = T_TRUE_DX, cnp.PyArray_DATA(dx)
+        _smp_run(job, N, max(1, self.nt * D // 16))
+        job.op, job.p0 = T_TRUE_DW, cnp.PyArray_DATA(dwb)
+        job.h = <const int64_t *>cnp.PyArray_DATA(self.lh)
+        job.nx = <const int64_t *>cnp.PyArray_DATA(self.ln)
+        _smp_run(job, K, max(1, (nl * D) // max(K, 1) // 16))
+        return SampledGrads(dx, self.ids[:K].copy(), dwb[:, :D], dwb[:, D])
+
+    cdef release(self):
+        """give the scratch buffers back for the next call"""
+        if self.wk_buf is not None:
+            _ws_give(0, self.wk_buf)
+        if self.L_buf is not None:
+            _ws_give(1, self.L_buf)
+        self.wk_buf = self.L_buf = None
+
+
 cdef object _sampled_loss(int mode, bint want_grad, weights, biases, labels, inputs, num_sampled,
                           num_classes, num_true, sampled_values, sampler, remove_accidental_hits,
                           subtract_log_q, seed, reduction):
     _reduction(reduction)
-    remove_accidental_hits = _flag(remove_accidental_hits, "remove_accidental_hits")
-    subtract_log_q = _flag(subtract_log_q, "subtract_log_q")
-    cdef int64_t nt = _int_arg(num_true, "num_true", 1)
-    cdef int64_t C = _int_arg(num_classes, "num_classes", 1)
-    cdef int64_t S = _int_arg(num_sampled, "num_sampled", 0)
-    cdef cnp.ndarray W = _real(weights, "weights")
-    cdef cnp.ndarray b = _real(biases, "biases")
-    cdef cnp.ndarray X = _real(inputs, "inputs")
-    if W.ndim != 2 or W.shape[0] != C:
-        raise ValueError(f"weights has shape {(<object>W).shape}; expected (num_classes={C}, dim)")
-    if b.ndim != 1 or b.shape[0] != C:
-        raise ValueError(f"biases has shape {(<object>b).shape}; expected (num_classes={C},)")
-    if X.ndim != 2 or X.shape[1] != W.shape[1]:
-        raise ValueError(f"inputs has shape {(<object>X).shape}; expected (batch, dim={W.shape[1]})")
-    cdef int64_t N = X.shape[0], D = X.shape[1]
-    dtype = np.result_type(W.dtype, b.dtype, X.dtype)
-    if W.dtype != dtype:
-        W = W.astype(dtype)
-    if b.dtype != dtype:
-        b = b.astype(dtype)
-    # [inputs, 1]: the ones column turns the d weights product into d [weights, biases]
-    cdef cnp.ndarray Xa = np.empty((X.shape[0], X.shape[1] + 1), dtype=dtype)
-    Xa[:, :X.shape[1]] = X
-    Xa[:, X.shape[1]] = 1
-    cdef cnp.ndarray lab = _asarray(labels, "labels")
-    if lab.ndim == 1 and nt == 1:
-        lab = _class_ids(lab, "labels", C, 1, (N,)).reshape(N, 1)
-    else:
-        lab = _class_ids(lab, "labels", C, 2, (N, nt))
-    if sampled_values is None:
-        if S == 0 and subtract_log_q:
-            raise ValueError("num_sampled=0: the true classes' expected counts are 0 and their "
-                             "log cannot be subtracted; draw num_sampled >= 1, pass "
-                             "subtract_log_q=False or give sampled_values")
-        sampled_values = _sampler_values(sampler, lab, nt, S, C, seed)
+    cdef _SampledStep step = _SampledStep()
+    step.mode = mode
+    step.validate(weights, biases, labels, inputs, num_sampled, num_classes, num_true,
+                  sampled_values, sampler, remove_accidental_hits, subtract_log_q, seed)
+    step.plan()
     try:
-        sv, tec, sec = sampled_values
-    except (TypeError, ValueError):
-        raise ValueError("sampled_values must be a (sampled, true_expected_count, "
-                         "sampled_expected_count) triple") from None
-    cdef cnp.ndarray samp = _class_ids(sv, "sampled_values[0] (sampled)", C, 1, (S,))
-    tec = _counts(tec, "sampled_values[1] (true_expected_count)", (N, nt), subtract_log_q)
-    sec = _counts(sec, "sampled_values[2] (sampled_expected_count)", (S,), subtract_log_q)
-    if max(N, D, S + N * nt) >= 2 ** 31:
-        raise ValueError("sampled softmax: batch, dim and classes per step must be < 2**31 (BLAS)")
-    _load_blas()
-    cdef fs_dtype dt = FS_FLOAT32 if dtype == np.float32 else FS_FLOAT64
-    cdef int64_t isz = 4 if dt == FS_FLOAT32 else 8
-    # ids: the distinct classes, where each sampled / true one is, the hit and label lists
-    cdef int64_t nl = N * nt, K = 0, ks = 0, err
-    cdef cnp.ndarray ids = np.empty(S + nl, dtype=np.int64)
-    cdef cnp.ndarray scol = np.empty(S, dtype=np.int64), tcol = np.empty(nl, dtype=np.int64)
-    cdef cnp.ndarray hh = np.empty(S + nl, dtype=np.int64), hn = np.empty(S, dtype=np.int64)
-    cdef cnp.ndarray lh = np.empty(S + nl, dtype=np.int64), ln = np.empty(nl, dtype=np.int64)
-    with nogil:
-        err = fs_sampled_unique(<int64_t *>cnp.PyArray_DATA(samp), S, <int64_t *>cnp.PyArray_DATA(lab),
-                                nl, <int64_t *>cnp.PyArray_DATA(ids), &K, &ks,
-                                <int64_t *>cnp.PyArray_DATA(scol), <int64_t *>cnp.PyArray_DATA(tcol),
-                                <int64_t *>cnp.PyArray_DATA(hh), <int64_t *>cnp.PyArray_DATA(hn),
-                                <int64_t *>cnp.PyArray_DATA(lh), <int64_t *>cnp.PyArray_DATA(ln))
-    if err:
-        raise MemoryError("fastsmce: out of memory for the class ids")
-    # the K weight rows and biases
-    cdef fs_sampled_args a
-    cdef SmpJob job
-    wk_buf, wk_ = _ws_take(0, (K, D), dtype)
-    cdef cnp.ndarray wk = wk_, bk = np.empty(K, dtype=dtype)
-    a.d = D
-    job.dt = dt
-    job.a = &a
-    job.op = T_GATHER
-    job.h = <const int64_t *>cnp.PyArray_DATA(ids)
-    job.src, job.rs, job.cs = cnp.PyArray_DATA(W), W.strides[0] // isz, W.strides[1] // isz
-    job.p0, job.p1 = cnp.PyArray_DATA(wk), NULL
-    _smp_run(&job, K, D)
-    job.src, job.rs, job.cs = cnp.PyArray_DATA(b), b.strides[0] // isz, 1
-    job.p0, job.p1 = cnp.PyArray_DATA(bk), <void *>1
-    _smp_run(&job, K, 1)
-    # bias - log Q of every column, in float64 then rounded
-    bk64 = bk.astype(np.float64)
-    tcorr = bk64[tcol] - (np.log(tec.ravel()) if subtract_log_q else 0.0)
-    scorr = bk64[scol] - (np.log(sec) if subtract_log_q else 0.0)
-    cdef cnp.ndarray tc = np.ascontiguousarray(tcorr, dtype=dtype)
-    cdef cnp.ndarray sc = np.ascontiguousarray(scorr, dtype=dtype)
-    # logits of the distinct sampled classes: inputs @ wk[:ks]^T
-    L_buf, L_ = _ws_take(1, (N, ks), dtype)
-    cdef cnp.ndarray L = L_
-    with nogil:
-        _gemm(dt, b'T', b'N', ks, N, D, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(Xa),
-              D + 1, cnp.PyArray_DATA(L), max(ks, 1))
-    cdef cnp.ndarray loss = np.empty(N, dtype=np.float64)
-    cdef cnp.ndarray gt = np.empty(nl if want_grad else 0, dtype=dtype)
-    a.mode = mode
-    a.grad = want_grad
-    a.n, a.num_true, a.num_sampled, a.ks = N, nt, S, ks
-    a.x, a.ldx, a.wk = cnp.PyArray_DATA(Xa), D + 1, cnp.PyArray_DATA(wk)
-    a.tcorr, a.scorr = cnp.PyArray_DATA(tc), cnp.PyArray_DATA(sc)
-    a.tcol = <const int64_t *>cnp.PyArray_DATA(tcol)
-    a.scol = NULL if ks == S else <const int64_t *>cnp.PyArray_DATA(scol)
-    a.hit_head = <const int64_t *>cnp.PyArray_DATA(hh) if remove_accidental_hits else NULL
-    a.hit_next = <const int64_t *>cnp.PyArray_DATA(hn)
-    a.logits, a.gtrue = cnp.PyArray_DATA(L), cnp.PyArray_DATA(gt)
-    a.scale = 1.0 / N if reduction == "mean" and N > 0 else 1.0
-    a.loss = <double *>cnp.PyArray_DATA(loss)
-    job.op = T_ROWS
-    _smp_run(&job, N, S + nt * (D + 1))
-    if reduction == "none":
-        res = loss.astype(dtype)
-    elif reduction == "sum":
-        res = dtype.type(loss.sum())
-    else:
-        res = dtype.type(loss.sum() / N if N else np.nan)
-    if not want_grad:
-        _ws_give(0, wk_buf)
-        _ws_give(1, L_buf)
-        return res
-    # d inputs = G @ wk[:ks] + true terms;  d [wk, bk] = G^T @ [inputs, 1] + true terms
-    cdef cnp.ndarray dx = np.empty((N, D), dtype=dtype)
-    cdef cnp.ndarray dwb = np.empty((K, D + 1), dtype=dtype)
-    with nogil:
-        _gemm(dt, b'N', b'N', D, N, ks, cnp.PyArray_DATA(wk), max(D, 1), cnp.PyArray_DATA(L),
-              max(ks, 1), cnp.PyArray_DATA(dx), max(D, 1))
-        _gemm(dt, b'N', b'T', D + 1, ks, N, cnp.PyArray_DATA(Xa), D + 1, cnp.PyArray_DATA(L),
-              max(ks, 1), cnp.PyArray_DATA(dwb), D + 1)
-    # the true-label terms are axpys, ~1/16 of an exp-and-store per element: on the
-    # calling thread below ~0.5M of them (a parallel region would cost more)
-    job.op, job.p0 = T_TRUE_DX, cnp.PyArray_DATA(dx)
-    _smp_run(&job, N, max(1, nt * D // 16))
-    job.op, job.p0 = T_TRUE_DW, cnp.PyArray_DATA(dwb)
-    job.h, job.nx = <const int64_t *>cnp.PyArray_DATA(lh), <const int64_t *>cnp.PyArray_DATA(ln)
-    _smp_run(&job, K, max(1, (nl * D) // max(K, 1) // 16))
-    _ws_give(0, wk_buf)
-    _ws_give(1, L_buf)
-    return res, SampledGrads(dx, ids[:K].copy(), dwb[:, :D], dwb[:, D])
+        step.run(want_grad, 1.0 / step.N if reduction == "mean" and step.N > 0 else 1.0)
+        res = step.reduce(reduction)
+        return (res, step.backward()) if want_grad else res
+    finally:
+        step.release()
 
 
 def sampled_softmax_loss(weights, biases, labels, inputs, num_sampled, num_classes, *, num_true=1,
