@@ -31,6 +31,9 @@ from ._core import (
     sigmoid_focal_loss_with_grad,
 )
 
+# fused linear + cross-entropy (_linear.pxi over csrc/kernels/xent.inc and BLAS)
+from ._core import LinearGrads, linear_cross_entropy, linear_cross_entropy_with_grad
+
 # candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
 from . import sampling
 from ._core import (
@@ -49,6 +52,9 @@ __all__ = [
     "log_softmax_backward",
     "cross_entropy",
     "cross_entropy_with_grad",
+    "linear_cross_entropy",
+    "linear_cross_entropy_with_grad",
+    "LinearGrads",
     "sigmoid",
     "log_sigmoid",
     "binary_cross_entropy_with_logits",

@@ -1,4 +1,4 @@
-from typing import Any, Literal, overload
+from typing import Any, Literal, NamedTuple, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -37,6 +37,37 @@ def cross_entropy_with_grad(
     label_smoothing: float = 0.0,
     grad_out: NDArray[np.floating[Any]] | None = None,
 ) -> tuple[NDArray[np.floating[Any]] | np.floating[Any], NDArray[np.floating[Any]]]: ...
+class LinearGrads(NamedTuple):
+    input: NDArray[np.floating[Any]]
+    linear_weight: NDArray[np.floating[Any]]
+    linear_bias: NDArray[np.floating[Any]] | None
+
+def linear_cross_entropy(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = None,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: Literal["none", "mean", "sum"] = "mean",
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+) -> Any: ...
+def linear_cross_entropy_with_grad(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = None,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    reduction: Literal["none", "mean", "sum"] = "mean",
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+    softcap: float | None = None,
+) -> tuple[Any, LinearGrads]: ...
 def set_num_threads(n: int | None) -> None: ...
 def get_num_threads() -> int: ...
 def threading_layer() -> str: ...

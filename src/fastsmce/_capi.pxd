@@ -62,6 +62,9 @@ cdef extern from "fastsmce.h" nogil:
         void *grad
         int64_t g_rs, g_cs
         double *loss
+        double softcap
+        double z_grad
+        double *lse
     int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a)
 
     # ---- sigmoid family (fastsmce_sigmoid.h) -------------------------------

@@ -9,6 +9,8 @@ Layout of the Cython layer (one extension module, one translation unit):
   _xent.pxi      cross-entropy (+ gradient)
   _sigmoid.pxi   sigmoid, log_sigmoid, BCE with logits, focal loss
   _sampling.pxi  candidate samplers, sampled softmax and NCE
+  _blas.pxi      the matrix products (SciPy's BLAS)
+  _linear.pxi    fused linear + cross-entropy
 Each public function reads validate -> plan -> run -> reduce."""
 
 import operator
@@ -128,10 +130,12 @@ def show_config(mode="stdout"):
 # the families: each validates, plans, runs and reduces through the shared pieces
 # ---------------------------------------------------------------------------
 
+include "_blas.pxi"
 include "_softmax.pxi"
 include "_xent.pxi"
 include "_sigmoid.pxi"
 include "_sampling.pxi"
+include "_linear.pxi"
 
 # ---------------------------------------------------------------------------
 # test and benchmark hooks

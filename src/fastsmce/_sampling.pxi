@@ -8,8 +8,6 @@
 
 import collections
 
-from cpython.pycapsule cimport PyCapsule_GetPointer, PyCapsule_GetName
-
 cdef enum:
     SMP_UNIFORM = 0
     SMP_LOG_UNIFORM = 1
@@ -158,45 +156,6 @@ cdef object _sampler_values(sampler, cnp.ndarray labels, int64_t num_true, int64
     return s.sample(labels, num_true, num_sampled, True, seed)[:3]
 
 # ---------------------------------------------------------------------------
-# BLAS (SciPy's, through its Cython capsules) for the three products
-# ---------------------------------------------------------------------------
-
-ctypedef void (*sgemm_t)(char *, char *, int *, int *, int *, float *, float *, int *, float *,
-                         int *, float *, float *, int *) noexcept nogil
-ctypedef void (*dgemm_t)(char *, char *, int *, int *, int *, double *, double *, int *, double *,
-                         int *, double *, double *, int *) noexcept nogil
-cdef sgemm_t _sgemm = NULL
-cdef dgemm_t _dgemm = NULL
-
-
-cdef int _load_blas() except -1:
-    global _sgemm, _dgemm
-    if _sgemm != NULL:
-        return 0
-    try:
-        from scipy.linalg import cython_blas
-    except ImportError:
-        raise ImportError("fastsmce's sampled softmax and NCE use SciPy's BLAS: "
-                          "install scipy (pip install scipy)") from None
-    caps = cython_blas.__pyx_capi__
-    _dgemm = <dgemm_t>PyCapsule_GetPointer(caps["dgemm"], PyCapsule_GetName(caps["dgemm"]))
-    _sgemm = <sgemm_t>PyCapsule_GetPointer(caps["sgemm"], PyCapsule_GetName(caps["sgemm"]))
-    return 0
-
-
-cdef void _gemm(fs_dtype dt, char ta, char tb, int m, int n, int k, const void *a, int lda,
-                const void *b, int ldb, void *c, int ldc) noexcept nogil:
-    """column-major C (m x n) = op(A) op(B); C = 0 when k == 0"""
-    cdef float f1 = 1, f0 = 0
-    cdef double d1 = 1, d0 = 0
-    if m == 0 or n == 0:
-        return
-    if k == 0:
-        memset(c, 0, <size_t>m * n * (4 if dt == FS_FLOAT32 else 8))
-    elif dt == FS_FLOAT32:
-        _sgemm(&ta, &tb, &m, &n, &k, &f1, <float *>a, &lda, <float *>b, &ldb, &f0, <float *>c, &ldc)
-    else:
-        _dgemm(&ta, &tb, &m, &n, &k, &d1, <double *>a, &lda, <double *>b, &ldb, &d0, <double *>c, &ldc)
 
 # ---------------------------------------------------------------------------
 # the parallel pieces: fixed blocks of rows / classes, any thread count

@@ -3,6 +3,7 @@ by the tests (tests/<op>/) and the fuzzer (fuzz/fuzz_fastsmce.py).  They never c
 
     reference.softmax   softmax, log_softmax, logsumexp and both backward passes (longdouble),
                         explicit Jacobians, and the tolerance checks of DESIGN.md section 3
+    reference.linear    fused linear + cross-entropy (softcap, z-loss) and its gradients
     reference.xent      cross-entropy (class indices or probabilities, weight, ignore_index,
                         label smoothing, every reduction) and its analytic gradient
     reference.binary    sigmoid / log_sigmoid (longdouble), ulp distance, BCE with logits
@@ -12,4 +13,4 @@ by the tests (tests/<op>/) and the fuzzer (fuzz/fuzz_fastsmce.py).  They never c
     reference.exp       the ulp checks of the kernels' exp
 """
 
-from . import binary, exp, sampled, samplers, softmax, xent  # noqa: F401
+from . import binary, exp, linear, sampled, samplers, softmax, xent  # noqa: F401

@@ -57,6 +57,11 @@ SAMPLED_QUICK = ["--batch", "128", "--dim", "64", "--classes", "100000", "--samp
                  "--time", "0.3", "--no-tf"]
 
 
+#: the fused linear + cross-entropy (fastsmce.bench.linear): its own table
+LINEAR = "linear_cross_entropy"
+LINEAR_FUNCTION = "linear_cross_entropy_with_grad"
+
+
 def list_ops(module) -> str:
     have = {spec.name for spec in available_ops(module)}
     lines = [f"{spec.name:45s} {'available' if spec.name in have else 'not in this build'}"
@@ -64,16 +69,21 @@ def list_ops(module) -> str:
     lines.append(f"{SAMPLED:45s} "
                  f"{'available' if hasattr(module, SAMPLED_FUNCTION) else 'not in this build'}"
                  "  (training step: python -m fastsmce.bench.sampled)")
+    lines.append(f"{LINEAR:45s} "
+                 f"{'available' if hasattr(module, LINEAR_FUNCTION) else 'not in this build'}"
+                 "  (loss + grads vs PyTorch: python -m fastsmce.bench.linear)")
     return "\n".join(lines)
 
 
-def split_sampled(text: str | None) -> tuple[str | None, bool]:
-    """(--ops without the sampled step, whether the step was asked for); None = all."""
+def split_steps(text: str | None) -> tuple[str | None, set]:
+    """(--ops without the steps that have their own runner, the steps asked for);
+    None = all."""
+    steps = {SAMPLED, LINEAR}
     if text is None:
-        return None, True
+        return None, steps
     names = parse_list(text)
-    rest = [n for n in names if n != SAMPLED]
-    return (",".join(rest) if rest else ""), len(rest) != len(names)
+    rest = [n for n in names if n not in steps]
+    return (",".join(rest) if rest else ""), steps & set(names)
 
 
 def run_sampled(module, quick: bool) -> dict | None:
@@ -95,6 +105,20 @@ def run_sampled(module, quick: bool) -> dict | None:
     return {"problem": args, "seconds": med, "fastsmce_seconds_same_group": own}
 
 
+def run_linear(module, quick: bool) -> list | None:
+    """Time the fused linear + cross-entropy (fastsmce.bench.linear) and return its figures."""
+    if not hasattr(module, LINEAR_FUNCTION):
+        print(f"\n{LINEAR}: not in this fastsmce build", file=sys.stderr)
+        return None
+    from . import linear
+
+    print(f"\n== {LINEAR} ==  fastsmce.linear_cross_entropy_with_grad: loss + d input + d weight")
+    args = ["--quick"] if quick else []
+    if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
+        args = ["--shapes", "64,32,1000", "--time", "0.05", "--no-memory"]
+    return linear.main(args)
+
+
 def choose_ops(text: str | None, module) -> list:
     """The requested ops (all available by default); unavailable ones are
     dropped with a note on stderr."""
@@ -114,14 +138,14 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     if args.list:
         print(list_ops(module))
         return 0
-    ops_text, want_sampled = split_sampled(args.ops)
+    ops_text, steps = split_steps(args.ops)
     try:
         specs = choose_ops(ops_text, module) if ops_text != "" else []
         cases = select_cases([s.name for s in specs], parse_shapes(args.shapes),
                              parse_dtypes(args.dtypes), args.quick) if specs else []
     except ValueError as exc:
         parser.error(str(exc))
-    if not cases and not want_sampled:
+    if not cases and not steps:
         parser.error("no cases selected")
     if args.threads is not None and args.threads < 1:
         parser.error("--threads must be >= 1")
@@ -145,8 +169,10 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     if results:
         print(render_report(info, cfg, results))
     extra = {}
-    if want_sampled and not args.shapes:
+    if SAMPLED in steps and not args.shapes:
         extra[SAMPLED] = run_sampled(module, args.quick)
+    if LINEAR in steps and not args.shapes:
+        extra[LINEAR] = run_linear(module, args.quick)
     if args.json:
         write_json(args.json, info, cfg, results, extra)
         print(f"\nwrote {args.json}")
