@@ -3,8 +3,8 @@
  * pasting helpers, the constants of the exp approximation, and the blocking
  * sizes of the summation scheme.
  *
- * An instantiation unit defines FS_F64 (0 or 1) and one of FS_USE_SCALAR,
- * FS_USE_AVX2, FS_USE_AVX512 before including csrc/kernels/instantiate.h.
+ * An instantiation unit defines FS_F64 (0 or 1) and FS_ISA (a name of
+ * csrc/isa.h) before including csrc/kernels/instantiate.h.
  */
 #ifndef FS_SIMD_COMMON_H
 #define FS_SIMD_COMMON_H
@@ -12,9 +12,7 @@
 #include <stdint.h>
 #include <string.h>
 #include <math.h>
-
-#define FS_CAT_(a, b) a##b
-#define FS_CAT(a, b) FS_CAT_(a, b)
+#include "../isa.h" /* FS_CAT */
 
 /* Blocking of every long sum (see DESIGN.md section 3 and fastsmce.h):
  * FS_BLOCK elements accumulate in T lanes; block sums accumulate in double
@@ -28,12 +26,6 @@
 #define FS_INLINE static inline __attribute__((always_inline))
 #else
 #define FS_INLINE static __forceinline
-#endif
-
-#if defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)
-#define FS_X86 1
-#else
-#define FS_X86 0
 #endif
 
 /* Ask for the next row while this one is computed: the max pass of a row is
@@ -75,6 +67,7 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
 #undef T
 #undef FS_DT
 #undef FS_MANT_BITS
+#undef FS_EXP_BIAS
 #undef FS_LOG2E
 #undef FS_MAGIC
 #undef FS_LN2_HI
@@ -85,6 +78,7 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
 #define T double
 #define FS_DT f64
 #define FS_MANT_BITS 52
+#define FS_EXP_BIAS 1023
 #define FS_LOG2E 1.4426950408889634
 /* 1.5 * 2^52 + 1023: adding it rounds to an integer whose low bits are n + bias */
 #define FS_MAGIC 6755399441056767.0
@@ -99,6 +93,7 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
 #define T float
 #define FS_DT f32
 #define FS_MANT_BITS 23
+#define FS_EXP_BIAS 127
 #define FS_LOG2E 1.44269504f
 #define FS_MAGIC 12583039.0f /* 1.5 * 2^23 + 127 */
 #define FS_LN2_HI 0.693145751953125f
