@@ -31,6 +31,7 @@ FS_ISA_ROW(FS_ISA_TARGET_)
 #include "../simd/common.h"
 #include FS_STR(../simd/FS_ISA.h)
 #include "../simd/exp.h"
+#include "driver.inc"
 /* the kernel families, each written once against the vector layer */
 #include "softmax.inc"
 #include "xent.inc"
