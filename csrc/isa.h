@@ -35,12 +35,15 @@
 
 #define FS_ISA_LIST(X) FS_ISA_ROW_scalar(X) FS_ISA_ROW_avx2(X) FS_ISA_ROW_avx512(X)
 
-/* ---- the architectures: 1 where this build can compile that row's code ---- */
+/* ---- the architectures: 1 where this build can compile that row's code
+ * (-DFS_ARCH_X86=0 builds an x86 binary with the portable rows only) ---- */
+#ifndef FS_ARCH_X86
 #if (defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)) && \
     (defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER))
 #define FS_ARCH_X86 1
 #else
 #define FS_ARCH_X86 0
+#endif
 #endif
 #define FS_ARCH_ANY 1
 
