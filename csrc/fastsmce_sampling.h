@@ -1,5 +1,5 @@
 /*
- * fastsmce C API, sampling family (included by fastsmce.h; see csrc/kernels/family.h):
+ * fastsmce C API, sampling family (included by fastsmce.h; kernels in csrc/kernels/sampled.inc):
  * candidate samplers (TensorFlow's semantics, a seeded counter-based generator)
  * and the pieces of sampled softmax / NCE that are not matrix products.
  *

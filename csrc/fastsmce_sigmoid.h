@@ -1,5 +1,5 @@
 /*
- * fastsmce C API, sigmoid family (included by fastsmce.h; see csrc/kernels/family.h):
+ * fastsmce C API, sigmoid family (included by fastsmce.h; kernels in csrc/kernels/sigmoid.inc):
  * elementwise sigmoid / log-sigmoid, binary cross-entropy with logits (dense or
  * sparse positive targets) and the sigmoid focal loss, each loss fused with its
  * gradient.  Sizes and strides are int64 element counts (strides may be 0 or

@@ -12,10 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "fastsmce.h"
-#include "kernels/sampled_ops.h"
-#include "kernels/family.h"
-
-FS_FAMILY_GETTER(sampled, fs_sampled_ops)
+#include "kernels/kernels.h"
 
 /* ---- generator ----------------------------------------------------------- */
 
@@ -212,18 +209,18 @@ int fs_sampled_unique(const int64_t *sampled, int64_t S, const int64_t *labels, 
 
 void fs_sampled_gather_rows(fs_dtype dt, const void *src, int64_t rs, int64_t cs,
                             const int64_t *ids, int64_t k, int64_t d, void *dst) {
-    fs_sampled_get(dt)->gather_rows(src, rs, cs, ids, k, d, dst);
+    fs_kernels(dt)->sampled_gather_rows(src, rs, cs, ids, k, d, dst);
 }
 
 int fs_sampled_rows(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1) {
-    return fs_sampled_get(dt)->rows(a, r0, r1);
+    return fs_kernels(dt)->sampled_rows(a, r0, r1);
 }
 
 void fs_sampled_add_true_dx(fs_dtype dt, const fs_sampled_args *a, int64_t r0, int64_t r1, void *dx) {
-    fs_sampled_get(dt)->add_true_dx(a, r0, r1, dx);
+    fs_kernels(dt)->sampled_add_true_dx(a, r0, r1, dx);
 }
 
 void fs_sampled_add_true_dw(fs_dtype dt, const fs_sampled_args *a, const int64_t *lab_head,
                             const int64_t *lab_next, int64_t u0, int64_t u1, void *dw) {
-    fs_sampled_get(dt)->add_true_dw(a, lab_head, lab_next, u0, u1, dw);
+    fs_kernels(dt)->sampled_add_true_dw(a, lab_head, lab_next, u0, u1, dw);
 }

@@ -1,10 +1,7 @@
 /* Public entry points of the sigmoid family (csrc/fastsmce_sigmoid.h): pick the
  * active (ISA, dtype) table and call it. */
 #include "fastsmce.h"
-#include "kernels/family.h"
-#include "kernels/sigmoid_ops.h"
-
-FS_FAMILY_GETTER(sigmoid, fs_sigmoid_ops)
+#include "kernels/kernels.h"
 
 #define FS_CHECK_DT(dt) \
     if ((dt) != FS_FLOAT32 && (dt) != FS_FLOAT64) return FS_ERR_ARG
@@ -13,14 +10,14 @@ int fs_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_
                   void *y, int64_t y_rs, int64_t y_cs) {
     FS_CHECK_DT(dt);
     if (rows < 0 || cols < 0) return FS_ERR_ARG;
-    return fs_sigmoid_get(dt)->sigmoid_2d(rows, cols, x, x_rs, x_cs, y, y_rs, y_cs);
+    return fs_kernels(dt)->sigmoid_2d(rows, cols, x, x_rs, x_cs, y, y_rs, y_cs);
 }
 
 int fs_log_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, int64_t x_rs,
                       int64_t x_cs, void *y, int64_t y_rs, int64_t y_cs) {
     FS_CHECK_DT(dt);
     if (rows < 0 || cols < 0) return FS_ERR_ARG;
-    return fs_sigmoid_get(dt)->log_sigmoid_2d(rows, cols, x, x_rs, x_cs, y, y_rs, y_cs);
+    return fs_kernels(dt)->log_sigmoid_2d(rows, cols, x, x_rs, x_cs, y, y_rs, y_cs);
 }
 
 static int fs_binary_args_ok(const fs_binary_loss_args *a) {
@@ -30,7 +27,7 @@ static int fs_binary_args_ok(const fs_binary_loss_args *a) {
 int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum, int64_t *bad) {
     FS_CHECK_DT(dt);
     if (!fs_binary_args_ok(a) || !sum || !bad) return FS_ERR_ARG;
-    return fs_sigmoid_get(dt)->bce_2d(a, sum, bad);
+    return fs_kernels(dt)->bce_2d(a, sum, bad);
 }
 
 int fs_sigmoid_focal_2d(fs_dtype dt, const fs_binary_loss_args *a, double alpha, double gamma,
@@ -38,11 +35,11 @@ int fs_sigmoid_focal_2d(fs_dtype dt, const fs_binary_loss_args *a, double alpha,
     FS_CHECK_DT(dt);
     if (!fs_binary_args_ok(a) || !a->z || a->w || a->pw || !sum || !bad || !(gamma >= 0))
         return FS_ERR_ARG;
-    return fs_sigmoid_get(dt)->focal_2d(a, alpha, gamma, sum, bad);
+    return fs_kernels(dt)->focal_2d(a, alpha, gamma, sum, bad);
 }
 
 int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *z, int64_t z_rs,
                                  int64_t z_cs) {
     if ((dt != FS_FLOAT32 && dt != FS_FLOAT64) || rows < 0 || cols < 0) return -1;
-    return fs_sigmoid_get(dt)->count_outside_unit_2d(rows, cols, z, z_rs, z_cs);
+    return fs_kernels(dt)->count_outside_unit_2d(rows, cols, z, z_rs, z_cs);
 }

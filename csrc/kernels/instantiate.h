@@ -1,70 +1,54 @@
 /*
- * Compiles every kernel for one (ISA, dtype) pair and exports its fs_ops table
- * as fs_ops_<isa>_<f32|f64>.  The including unit defines FS_F64 and FS_ISA
- * (scalar, avx2 or avx512).  x86 ISAs are enabled per function with target
- * pragmas, so the whole package builds with the compiler's default flags and
- * one binary runs on any x86-64.
+ * Compiles every kernel for one (ISA, dtype) pair and exports its kernel table
+ * as fs_table_<isa>_<f32|f64> (see kernels.h).  The including unit defines
+ * FS_ISA (a name of csrc/isa.h) and FS_F64 (0 or 1); the ISA's row gives the
+ * architecture (rows of another architecture compile to nothing), the target
+ * pragma and the vector layer csrc/simd/<isa>.h.
  */
 #include <stdlib.h>
-#include "../fastsmce.h"
-#include "ops.h"
+#include "../isa.h"
 
-#define FS_ISA_scalar 0
-#define FS_ISA_avx2 1
-#define FS_ISA_avx512 2
-#define FS_ISA_ID FS_CAT(FS_ISA_, FS_ISA)
+#define FS_ISA_ROW FS_CAT(FS_ISA_ROW_, FS_ISA)
+#define FS_ISA_ARCH_(ID, name, arch, target, probe) arch
+#define FS_ISA_TARGET_(ID, name, arch, target, probe) target
+
+#if FS_CAT(FS_ARCH_, FS_ISA_ROW(FS_ISA_ARCH_))
+#include "kernels.h"
+
+/* the row's target field is FS_BASELINE or FS_TARGET("..."): expanded once to
+ * push the target (gcc/clang: per function, with a pragma), once to pop it */
+#define FS_BASELINE
+#if defined(__clang__)
+#define FS_TARGET(s) _Pragma(FS_STR(clang attribute push(__attribute__((target(s))), apply_to = function)))
+#elif defined(__GNUC__)
+#define FS_TARGET(s) _Pragma("GCC push_options") _Pragma(FS_STR(GCC target(s)))
+#else
+#define FS_TARGET(s) /* MSVC: intrinsics need no target */
+#endif
+FS_ISA_ROW(FS_ISA_TARGET_)
+#undef FS_TARGET
+
 #include "../simd/common.h"
-
-#if FS_ISA_ID == 0 || (FS_X86 && (defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER)))
-#define FS_BUILD_THIS 1
-#else
-#define FS_BUILD_THIS 0 /* a SIMD path this compiler/architecture cannot build */
-#endif
-
-#if FS_BUILD_THIS
-/* target pragmas take literal strings only */
-#if FS_ISA_ID == 1 && defined(__clang__)
-#define FS_TARGET 1
-#pragma clang attribute push(__attribute__((target("avx2,fma"))), apply_to = function)
-#elif FS_ISA_ID == 1 && defined(__GNUC__)
-#define FS_TARGET 1
-#pragma GCC push_options
-#pragma GCC target("avx2,fma")
-#elif FS_ISA_ID == 2 && defined(__clang__)
-#define FS_TARGET 1
-#pragma clang attribute push(__attribute__((target("avx512f,avx2,fma"))), apply_to = function)
-#elif FS_ISA_ID == 2 && defined(__GNUC__)
-#define FS_TARGET 1
-#pragma GCC push_options
-#pragma GCC target("avx512f,avx2,fma")
-#endif
-
-#if FS_ISA_ID == 0
-#include "../simd/scalar.h"
-#elif FS_ISA_ID == 1
-#include "../simd/avx2.h"
-#else
-#include "../simd/avx512.h"
-#endif
+#include FS_STR(../simd/FS_ISA.h)
 #include "../simd/exp.h"
+#include "driver.inc"
+/* the kernel families, each written once against the vector layer */
 #include "softmax.inc"
-/* the other kernel families (see family.h); each ends with its own table */
-#include "family.h"
 #include "xent.inc"
 #include "sigmoid.inc"
 #include "sampled.inc"
 
-#ifdef FS_TARGET
 #if defined(__clang__)
-#pragma clang attribute pop
+#define FS_TARGET(s) _Pragma("clang attribute pop")
 #elif defined(__GNUC__)
-#pragma GCC pop_options
+#define FS_TARGET(s) _Pragma("GCC pop_options")
+#else
+#define FS_TARGET(s)
 #endif
-#endif
+FS_ISA_ROW(FS_ISA_TARGET_)
+#undef FS_TARGET
+#undef FS_BASELINE
 
-#define FS_OPS_NAME FS_CAT(FS_CAT(FS_CAT(fs_ops_, FS_ISA), _), FS_DT)
-const fs_ops FS_OPS_NAME = {
-    softmax_2d, log_softmax_2d, logsumexp_2d, softmax_backward_2d, log_softmax_backward_2d,
-    chunk_stats, softmax_write, log_softmax_write, stats_logsumexp, exp_array,
-};
-#endif /* FS_BUILD_THIS */
+#define FS_KERNEL_INIT_(ret, name, params) name,
+const fs_kernel_table FS_CAT(FS_CAT(FS_CAT(fs_table_, FS_ISA), _), FS_DT) = {FS_KERNEL_LIST(FS_KERNEL_INIT_)};
+#endif /* the row's architecture */

@@ -26,9 +26,7 @@ FS_INLINE __m256i fs_avx2_mask(int64_t k) {
     return _mm256_loadu_si256((const __m256i *)(fs_avx2_mask_tab + 8 - k * (int64_t)(8 / VL)));
 }
 
-FS_INLINE V v_set1(T a) { return FS_MM(set1)(a); }
-FS_INLINE V v_loadu(const T *p) { return FS_MM(loadu)(p); }
-FS_INLINE void v_storeu(T *p, V v) { FS_MM(storeu)(p, v); }
+#include "x86.h"
 FS_INLINE V v_loadp(const T *p, int64_t k, T fill) {
     __m256i m = fs_avx2_mask(k);
     return FS_MM(blendv)(FS_MM(set1)(fill), FS_MM(maskload)(p, m), FS_CAST_MASK(m));
@@ -40,17 +38,10 @@ FS_INLINE void v_storep(T *p, V v, int64_t k) {
     FS_MM(storeu)(tmp, v);
     for (j = 0; j < k; j++) p[j] = tmp[j];
 }
-FS_INLINE V v_add(V a, V b) { return FS_MM(add)(a, b); }
-FS_INLINE V v_sub(V a, V b) { return FS_MM(sub)(a, b); }
-FS_INLINE V v_mul(V a, V b) { return FS_MM(mul)(a, b); }
-FS_INLINE V v_fma(V a, V b, V c) { return FS_MM(fmadd)(a, b, c); }
-FS_INLINE V v_max(V a, V b) { return FS_MM(max)(a, b); }
-FS_INLINE V v_min(V a, V b) { return FS_MM(min)(a, b); }
 FS_INLINE V v_zero_lt(V x, V c, V r) { return FS_MM(andnot)(FS_MM(cmp)(x, c, _CMP_LT_OQ), r); }
 FS_INLINE V v_inf_gt(V x, V c, V r) {
     return FS_MM(blendv)(r, FS_MM(set1)((T)INFINITY), FS_MM(cmp)(x, c, _CMP_GT_OQ));
 }
-FS_INLINE V v_pow2n(V z) { return FS_CASTF(FS_SLLI(FS_CASTI(z), FS_MANT_BITS)); }
 
 #if FS_F64
 FS_INLINE T v_hsum(V v) {
@@ -71,5 +62,37 @@ FS_INLINE T v_hmax(V v) {
     __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
     s = _mm_max_ps(s, _mm_movehl_ps(s, s));
     return _mm_cvtss_f32(_mm_max_ss(s, _mm_movehdup_ps(s)));
+}
+#endif
+FS_INLINE V v_abs(V a) { return FS_MM(andnot)(v_set1((T)-0.0), a); }
+FS_INLINE V v_nabs(V a) { return FS_MM(or)(v_set1((T)-0.0), a); }
+FS_INLINE V v_sel_lt(V a, V b, V t, V f) { return FS_MM(blendv)(f, t, FS_MM(cmp)(a, b, _CMP_LT_OQ)); }
+FS_INLINE V v_sel_ge(V a, V b, V t, V f) { return FS_MM(blendv)(f, t, FS_MM(cmp)(a, b, _CMP_GE_OQ)); }
+#if FS_F64
+FS_INLINE V v_frexp(V v, V *k) {
+    /* the exponent field, as a double: (2^52 + field) - (2^52 + bias) */
+    __m256i b = _mm256_castpd_si256(v);
+    __m256i e = _mm256_or_si256(_mm256_srli_epi64(b, 52), _mm256_set1_epi64x(0x4330000000000000LL));
+    *k = _mm256_sub_pd(_mm256_castsi256_pd(e), _mm256_set1_pd(4503599627370496.0 + FS_EXP_BIAS));
+    return _mm256_castsi256_pd(_mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi64x(0xFFFFFFFFFFFFFLL)),
+                                               _mm256_set1_epi64x(0x3FF0000000000000LL)));
+}
+#else
+FS_INLINE V v_frexp(V v, V *k) {
+    __m256i b = _mm256_castps_si256(v);
+    *k = _mm256_sub_ps(_mm256_cvtepi32_ps(_mm256_srli_epi32(b, 23)), _mm256_set1_ps((float)FS_EXP_BIAS));
+    return _mm256_castsi256_ps(_mm256_or_si256(_mm256_and_si256(b, _mm256_set1_epi32(0x7FFFFF)),
+                                               _mm256_set1_epi32(0x3F800000)));
+}
+typedef struct { __m256d lo, hi; } fs_prod;
+FS_INLINE void v_prod_init(fs_prod *p) { p->lo = p->hi = _mm256_set1_pd(1.0); }
+FS_INLINE void v_prod_mul(fs_prod *p, V e) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    p->lo = _mm256_mul_pd(p->lo, _mm256_add_pd(one, _mm256_cvtps_pd(_mm256_castps256_ps128(e))));
+    p->hi = _mm256_mul_pd(p->hi, _mm256_add_pd(one, _mm256_cvtps_pd(_mm256_extractf128_ps(e, 1))));
+}
+FS_INLINE void v_prod_lanes(const fs_prod *p, double *out) {
+    _mm256_storeu_pd(out, p->lo);
+    _mm256_storeu_pd(out + 4, p->hi);
 }
 #endif

@@ -17,6 +17,16 @@
  *   v_pow2n(z)              reinterpret z's bits as an integer, shift left by
  *                           the mantissa width, reinterpret back
  *   v_hsum v_hmax           horizontal reductions (fixed order)
+ *   v_div(a, b)             a / b, correctly rounded
+ *   v_abs(a) v_nabs(a)      |a|, -|a| (the sign bit cleared / set)
+ *   v_sel_lt(a, b, t, f)    a < b ? t : f   lane-wise (a NaN compares false)
+ *   v_sel_ge(a, b, t, f)    a >= b ? t : f
+ *   v_frexp(v, &k)          v = m 2^k with m in [1, 2) (k as T), for positive normal v
+ *   float32 only, a float64 product of (1 + e) per lane:
+ *   fs_prod                 the accumulator: VL float64 lanes
+ *   v_prod_init(&P)         every lane 1
+ *   v_prod_mul(&P, e)       lane l *= 1 + (double)e[l]
+ *   v_prod_lanes(&P, out)   the VL lanes to out[0 .. VL-1]
  */
 #include "common.h"
 
@@ -66,3 +76,26 @@ FS_INLINE T v_hmax(V v) {
     }
     return v.l[0];
 }
+FS_INLINE V v_div(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] / b.l[j_]); return r; }
+FS_INLINE V v_abs(V a) { V r; FS_LANES(r.l[j_] = (T)fabs(a.l[j_])); return r; }
+FS_INLINE V v_nabs(V a) { V r; FS_LANES(r.l[j_] = -(T)fabs(a.l[j_])); return r; }
+FS_INLINE V v_sel_lt(V a, V b, V t, V f) {
+    V r; FS_LANES(r.l[j_] = a.l[j_] < b.l[j_] ? t.l[j_] : f.l[j_]); return r;
+}
+FS_INLINE V v_sel_ge(V a, V b, V t, V f) {
+    V r; FS_LANES(r.l[j_] = a.l[j_] >= b.l[j_] ? t.l[j_] : f.l[j_]); return r;
+}
+FS_INLINE V v_frexp(V v, V *k) {
+    V m;
+    FS_LANES(fs_uint u_; memcpy(&u_, &v.l[j_], sizeof u_);
+             k->l[j_] = (T)(int64_t)(u_ >> FS_MANT_BITS) - (T)FS_EXP_BIAS;
+             u_ = (u_ & (((fs_uint)1 << FS_MANT_BITS) - 1)) | ((fs_uint)FS_EXP_BIAS << FS_MANT_BITS);
+             memcpy(&m.l[j_], &u_, sizeof u_));
+    return m;
+}
+#if !FS_F64
+typedef struct { double l[VL]; } fs_prod;
+FS_INLINE void v_prod_init(fs_prod *p) { FS_LANES(p->l[j_] = 1.0); }
+FS_INLINE void v_prod_mul(fs_prod *p, V e) { FS_LANES(p->l[j_] *= 1.0 + (double)e.l[j_]); }
+FS_INLINE void v_prod_lanes(const fs_prod *p, double *out) { memcpy(out, p->l, sizeof p->l); }
+#endif

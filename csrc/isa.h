@@ -1,0 +1,60 @@
+/*
+ * The instruction sets, written once.  Everything ISA-dependent is derived from
+ * this list: the public fs_isa enum (fastsmce.h), the names FASTSMCE_SIMD
+ * accepts, fs_isa_compiled / fs_isa_supported / fs_init and the dispatch table
+ * (dispatch.c), the extern declarations of every (ISA, dtype) kernel table
+ * (kernels/kernels.h), and the target pragma and vector header of each
+ * instantiation unit (kernels/instantiate.h).
+ *
+ * One row per ISA, X(ID, name, arch, target, probe):
+ *   ID      the enum constant FS_ISA_<ID>; its value is the row's position, and
+ *           the preference order: the supported ISA with the highest id wins.
+ *           Append new rows, never reorder (the enum is a public contract).
+ *   name    the FASTSMCE_SIMD / fs_isa_name() spelling, the vector layer
+ *           csrc/simd/<name>.h, and the symbol suffix of its kernel tables.
+ *   arch    ANY (portable C), X86 (x86 / x86-64, gcc, clang or MSVC) ...:
+ *           rows of an architecture this build is not for are "not compiled".
+ *   target  FS_BASELINE (the compiler's default flags) or FS_TARGET("...") (a
+ *           gcc/clang target string, applied per function with a pragma, so the
+ *           package builds with default flags and one binary runs everywhere).
+ *   probe   the CPU check of csrc/simd/cpu.h: int probe(void), 1 when the CPU
+ *           and the OS can run this path.
+ *
+ * A row is a macro of its own, FS_ISA_ROW_<name>, so that an instantiation unit
+ * (which only knows its name) can pick its fields by token pasting; the list
+ * then names the rows in order.  Adding an ISA: a row here and in the list,
+ * csrc/simd/<name>.h, its probe in csrc/simd/cpu.h, csrc/inst/<name>_f32.c and
+ * _f64.c.
+ */
+#ifndef FS_ISA_H
+#define FS_ISA_H
+
+#define FS_ISA_ROW_scalar(X) X(SCALAR, scalar, ANY, FS_BASELINE, fs_cpu_scalar)
+#define FS_ISA_ROW_avx2(X) X(AVX2, avx2, X86, FS_TARGET("avx2,fma"), fs_cpu_avx2)
+#define FS_ISA_ROW_avx512(X) X(AVX512, avx512, X86, FS_TARGET("avx512f,avx2,fma"), fs_cpu_avx512)
+
+#define FS_ISA_LIST(X) FS_ISA_ROW_scalar(X) FS_ISA_ROW_avx2(X) FS_ISA_ROW_avx512(X)
+
+/* ---- the architectures: 1 where this build can compile that row's code
+ * (-DFS_ARCH_X86=0 builds an x86 binary with the portable rows only) ---- */
+#ifndef FS_ARCH_X86
+#if (defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86)) && \
+    (defined(__GNUC__) || defined(__clang__) || defined(_MSC_VER))
+#define FS_ARCH_X86 1
+#else
+#define FS_ARCH_X86 0
+#endif
+#endif
+#define FS_ARCH_ANY 1
+
+/* ---- preprocessor helpers ------------------------------------------------- */
+#define FS_CAT_(a, b) a##b
+#define FS_CAT(a, b) FS_CAT_(a, b)
+#define FS_STR_(...) #__VA_ARGS__
+#define FS_STR(...) FS_STR_(__VA_ARGS__)
+#define FS_IF_1(...) __VA_ARGS__
+#define FS_IF_0(...)
+/* FS_ISA_IF_BUILT(arch)(tokens): the tokens where this build compiles arch, else nothing */
+#define FS_ISA_IF_BUILT(arch) FS_CAT(FS_IF_, FS_CAT(FS_ARCH_, arch))
+
+#endif /* FS_ISA_H */
