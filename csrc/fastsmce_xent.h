@@ -35,11 +35,20 @@ typedef struct fs_xent_args {
     void *grad;                 /* d loss / d x, like x (may be x itself); NULL: loss only */
     int64_t g_rs, g_cs;
     double *loss;               /* per-row losses, loss[r] */
+    /* extras of the fused linear + cross-entropy (0 / NULL: plain cross-entropy; only
+     * for class-index targets over contiguous rows, x_cs == 1): */
+    double softcap;             /* > 0: every logit becomes softcap * tanh(logit / softcap)
+                                 * before the softmax, and the gradient goes through it */
+    double z_grad;              /* adds z_grad * lse * softmax(x) to the gradient of each
+                                 * counted row (the z-loss z * lse^2: z_grad = 2 z scale) */
+    double *lse;                /* out (or NULL): each row's logsumexp of its (capped)
+                                 * logits, lse[r]; 0 for an ignored row */
 } fs_xent_args;
 
 /* Per-row cross-entropy (and gradient).  Labels must lie in [0, cols) or equal
  * ignore_index (FS_ERR_ARG otherwise, that row's loss NaN); FS_ERR_NOMEM when a
- * strided view's O(cols) scratch cannot be allocated.  Single-threaded. */
+ * strided view's (or softcap's) O(cols) scratch cannot be allocated; FS_ERR_ARG
+ * for the extras with probability targets or a strided class axis.  Single-threaded. */
 int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a);
 
 #ifdef __cplusplus

@@ -191,9 +191,9 @@ cdef double _xent_denominator(cnp.ndarray lab, cnp.ndarray w, int64_t R, int64_t
 cdef tuple _xent(logits, target, axis, weight, ignore_index, reduction, label_smoothing,
                  bint want_grad, grad_out):
     # validate
-    cdef int ax, d, k = 0
-    cdef int64_t ign
-    cdef double eps
+    cdef int ax = 0, d, k = 0
+    cdef int64_t ign = 0
+    cdef double eps = 0
     cdef cnp.ndarray xa = _xent_options(logits, axis, ignore_index, reduction, label_smoothing,
                                         &ax, &ign, &eps)
     cdef int nd = cnp.PyArray_NDIM(xa)

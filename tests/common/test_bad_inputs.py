@@ -33,6 +33,7 @@ BCE = ("binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits_wit
 FOCAL = ("sigmoid_focal_loss", "sigmoid_focal_loss_with_grad")
 SAMPLED = ("sampled_softmax_loss", "sampled_softmax_loss_with_grad", "nce_loss",
            "nce_loss_with_grad")
+LINEAR = ("linear_cross_entropy", "linear_cross_entropy_with_grad")
 WITH_GRAD = ("cross_entropy_with_grad", "binary_cross_entropy_with_logits_with_grad",
              "sigmoid_focal_loss_with_grad")
 
@@ -58,6 +59,9 @@ def base(fname):
         return {"logits": x, "target": np.array([0, 3, 1])}
     if fname in BCE + FOCAL:
         return {"logits": x, "target": rng.uniform(0, 1, (3, 4))}
+    if fname in LINEAR:
+        return {"input": rng.standard_normal((3, 2)), "linear_weight": rng.standard_normal((4, 2)),
+                "target": np.array([0, 3, 1])}
     if fname in SAMPLED:
         return {"weights": rng.standard_normal((6, 2)), "biases": rng.standard_normal(6),
                 "labels": np.array([[0], [5], [2]]), "inputs": rng.standard_normal((3, 2)),
@@ -132,13 +136,14 @@ ARRAY_ARGS = {
     **{f: ["logits", "target", "weight"] for f in XENT},
     **{f: ["logits", "target", "weight", "pos_weight"] for f in BCE},
     **{f: ["logits", "target"] for f in FOCAL},
+    **{f: ["input", "linear_weight", "target", "linear_bias", "weight"] for f in LINEAR},
     **{f: ["weights", "biases", "labels", "inputs"] for f in SAMPLED},
     **{f: ["true_classes"] for f in SAMPLER_FUNCS[:3]},
     "fixed_unigram_candidate_sampler": ["true_classes", "unigrams"],
     "FixedUnigramSampler": ["true_classes", "unigrams"],
 }
-OPTIONAL = {"weight", "pos_weight"}          # None is valid for these
-SHAPE_OF = {"weight": (4,), "pos_weight": (4,)}
+OPTIONAL = {"weight", "pos_weight", "linear_bias"}          # None is valid for these
+SHAPE_OF = {"weight": (4,), "pos_weight": (4,), "linear_bias": (4,)}
 
 for fname, names in ARRAY_ARGS.items():
     for name in names:
@@ -180,7 +185,7 @@ for fname in ELEMENTWISE + WITH_GRAD:
         TypeError, o, rid=f"{o}-float64-for-float32")
 
 # 3. unknown options, bad values, out of range
-for fname in XENT + BCE + FOCAL + SAMPLED:
+for fname in XENT + BCE + FOCAL + SAMPLED + LINEAR:
     for bad in ("avg", None, "MEAN", np.array(["mean", "sum"]), 0):
         row(fname, set_(reduction=bad), ValueError, "reduction", rid=f"reduction-{bad!r:.8}")
 
@@ -216,6 +221,34 @@ for fname in XENT:
     row(fname, set_(axis=2**70), AxisError, "axis", rid="axis-2**70")
     row(fname, set_(logits=np.float64(1.0), target=0), ValueError, "logits", rid="logits-0d")
     row(fname, set_(logits=np.zeros((3, 0))), IndexError, "target", rid="no-classes")
+
+for fname in LINEAR:
+    row(fname, set_(target=np.array([0, 4, 1])), IndexError, "target", rid="label-C")
+    row(fname, set_(target=np.array([0, -1, 1])), IndexError, "target", rid="label-negative")
+    row(fname, set_(target=np.array([0, 2**62, 1])), IndexError, "target", rid="label-huge")
+    row(fname, set_(target=np.array([0, 2**64 - 1, 1], np.uint64)), IndexError, "target",
+        rid="label-uint64-max")
+    row(fname, set_(target=np.array([0, 1])), ValueError, "target", rid="labels-short")
+    row(fname, set_(target=np.zeros(3)), TypeError, "target", rid="float-labels")
+    row(fname, set_(target=np.full((3, 4), 0.25)), TypeError, "target", rid="probabilities")
+    row(fname, set_(target=np.array([True, False, True])), TypeError, "target", rid="bool")
+    row(fname, set_(weight=np.array([1.0, np.nan, 1.0, 1.0])), ValueError, "weight", rid="weight-nan")
+    row(fname, set_(weight=np.array([1.0, -0.5, 1.0, 1.0])), ValueError, "weight", rid="weight-neg")
+    row(fname, set_(weight=np.ones(3)), ValueError, "weight", rid="weight-shape")
+    row(fname, set_(linear_weight=np.ones((4, 3))), ValueError, "linear_weight", rid="weight-dim")
+    row(fname, set_(linear_weight=np.ones(4)), ValueError, "linear_weight", rid="weight-1d")
+    row(fname, set_(linear_bias=np.ones(3)), ValueError, "linear_bias", rid="bias-shape")
+    row(fname, set_(input=np.float64(1.0), target=0), ValueError, "input", rid="input-0d")
+    row(fname, set_(label_smoothing=1.5), ValueError, "label_smoothing", rid="ls-above-1")
+    row(fname, set_(label_smoothing=None), TypeError, "label_smoothing", rid="ls-None")
+    row(fname, set_(ignore_index=1.5), TypeError, "ignore_index", rid="ignore-float")
+    row(fname, set_(ignore_index=2**63), ValueError, "ignore_index", rid="ignore-huge")
+    for bad, exc in ((-1.0, ValueError), (np.nan, ValueError), (np.inf, ValueError),
+                     ("0.1", TypeError), (None, TypeError)):
+        row(fname, set_(z_loss=bad), exc, "z_loss", rid=f"z_loss-{bad!r:.6}")
+    for bad, exc in ((0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError),
+                     (np.inf, ValueError), ("30", TypeError)):
+        row(fname, set_(softcap=bad), exc, "softcap", rid=f"softcap-{bad!r:.6}")
 
 for fname in BCE + FOCAL:
     row(fname, set_(target=np.zeros((3, 5))), ValueError, "target", rid="target-shape")
@@ -396,7 +429,7 @@ def test_bad_input_raises_naming_the_argument(fname, change, exc, match):
 def test_every_public_function_has_rows():
     public = {n for n in F.__all__ if callable(getattr(F, n)) and n != "SampledGrads"}
     public |= set(S.__all__)
-    public -= {"get_num_threads", "threading_layer"}       # take no arguments
+    public -= {"get_num_threads", "threading_layer", "LinearGrads"}   # no arguments; a tuple type
     covered = {p.values[0] for p in CASES}
     assert public <= covered, sorted(public - covered)
     assert covered <= public | {"FixedUnigramSampler"}

@@ -95,6 +95,14 @@ CALLS = {
                       lambda: F.cross_entropy(D["xs"], D["t"], weight=D["w"], reduction="none",
                                               label_smoothing=0.1),
                       lambda: F.cross_entropy(D["x32"], D["p"].astype(np.float32))],
+    "linear_cross_entropy": [
+        lambda: F.linear_cross_entropy(D["h"], D["W"], D["lab"][:, 0], linear_bias=D["b"]),
+        lambda: F.linear_cross_entropy(D["h"], D["W"], D["lab"][:, 0], z_loss=1e-3, softcap=5.0,
+                                       reduction="none")],
+    "linear_cross_entropy_with_grad": [
+        lambda: F.linear_cross_entropy_with_grad(D["h"], D["W"], D["lab"][:, 0], linear_bias=D["b"],
+                                                 weight=D["b"] ** 2, label_smoothing=0.1),
+        lambda: F.linear_cross_entropy_with_grad(D["h"], D["W"], D["lab"][:, 0], softcap=5.0)],
     "cross_entropy_with_grad": [
         lambda: F.cross_entropy_with_grad(D["x"], D["t"]),
         lambda: F.cross_entropy_with_grad(D["x"], D["t"], grad_out=O["out"], reduction="sum"),
@@ -157,6 +165,8 @@ ERRORS = {
     "xent-grad_out-read-only": (lambda: F.cross_entropy_with_grad(D["x"], D["t"], grad_out=RO),
                                 ValueError),
     "xent-reduction": (lambda: F.cross_entropy(D["x"], D["t"], reduction="avg"), ValueError),
+    "linear-label": (lambda: F.linear_cross_entropy_with_grad(D["h"], D["W"], D["lab"][:, 0] + 300),
+                     IndexError),
     "sigmoid-out-dtype": (lambda: F.sigmoid(D["x"], out=O["out"].astype(np.float32)), TypeError),
     "bce-target-fused": (lambda: F.binary_cross_entropy_with_logits(D["x"], ZBAD), ValueError),
     "bce-target-grad_out": (lambda: F.binary_cross_entropy_with_logits_with_grad(
@@ -226,7 +236,7 @@ def test_no_growth_over_many_errors(name):
 
 def test_every_public_function_is_exercised():
     public = {n for n in F.__all__ if callable(getattr(F, n))} | set(S.__all__)
-    public -= {"SampledGrads", "FixedUnigramSampler",                # FIXED is called
+    public -= {"SampledGrads", "LinearGrads", "FixedUnigramSampler",  # FIXED is called
                "set_num_threads", "get_num_threads", "show_config",   # threads_and_config
                "threading_layer"}
     assert public <= set(CALLS), sorted(public - set(CALLS))

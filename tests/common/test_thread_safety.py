@@ -73,6 +73,10 @@ def build_cases(n, c, dtype, seed=0, sampled=(64, 16, 2000, 100)):
         "cross_entropy-probs": lambda: F.cross_entropy(x, probs, reduction="none"),
         "cross_entropy_with_grad": lambda: F.cross_entropy_with_grad(x, t, reduction="sum"),
         "cross_entropy_with_grad-fortran": lambda: F.cross_entropy_with_grad(xt, probs),
+        "linear_cross_entropy": lambda: F.linear_cross_entropy(h, W, lab[:, 0], linear_bias=b,
+                                                               z_loss=1e-3),
+        "linear_cross_entropy_with_grad": lambda: F.linear_cross_entropy_with_grad(
+            h, W, lab[:, 0], softcap=10.0, label_smoothing=0.1),
         "sigmoid": lambda: F.sigmoid(x),
         "log_sigmoid": lambda: F.log_sigmoid(xt),
         "bce": lambda: F.binary_cross_entropy_with_logits(x, zsoft, pos_weight=w),
@@ -120,7 +124,7 @@ def test_cases_cover_every_public_function():
               "bce_with_grad": "binary_cross_entropy_with_logits_with_grad",
               "focal_with_grad": "sigmoid_focal_loss_with_grad"}.get(k, k) for k in names}
     public = {n for n in F.__all__ if callable(getattr(F, n))} | set(S.__all__)
-    public -= {"SampledGrads", "set_num_threads", "get_num_threads", "show_config",
+    public -= {"SampledGrads", "LinearGrads", "set_num_threads", "get_num_threads", "show_config",
                "threading_layer"}
     assert public <= names, sorted(public - names)
 
