@@ -9,7 +9,8 @@ All metadata lives in pyproject.toml; this file only describes the extension:
   (tools/sanitize.sh builds with ``-O1 -g``);
 * parallel: the sources of the extension compile at once on every core
   (``FASTSMCE_BUILD_JOBS`` sets how many), the longest first; gcc also gets
-  ``--param=sccvn-max-alias-queries-per-access=20`` (see FAST_COMPILE_FLAGS);  Never ``-march=native`` (the wheel must
+  ``--param=sccvn-max-alias-queries-per-access=20`` for the scalar kernel units (see
+  FAST_COMPILE_FLAGS).  Never ``-march=native`` (the wheel must
   run on any x86-64: the C files pick their ISA per function with target pragmas and
   dispatch at run time) and never ``-ffast-math`` (it breaks NaN/inf semantics);
 * OpenMP: probed by compiling and linking a tiny program with the same compiler.  If
@@ -165,9 +166,10 @@ def _warn(text):
     sys.stderr.flush()
 
 
-def _parallel_compile(compiler, jobs):
+def _parallel_compile(compiler, jobs, fast_flags):
     """Make ``compiler`` (a distutils UnixCCompiler) compile the sources of one extension
-    on ``jobs`` threads, largest source first (Cython's output is the longest pole)."""
+    on ``jobs`` threads, the longest compiles first; the portable scalar kernel units also
+    get ``fast_flags``."""
 
     def compile(sources, output_dir=None, macros=None, include_dirs=None, debug=0,
                 extra_preargs=None, extra_postargs=None, depends=None):
@@ -177,7 +179,8 @@ def _parallel_compile(compiler, jobs):
 
         def one(obj):
             src, ext = build[obj]
-            compiler._compile(obj, src, ext, cc_args, extra_postargs, pp_opts)
+            post = extra_postargs + (fast_flags if _compile_cost_rank(src) == 0 else [])
+            compiler._compile(obj, src, ext, cc_args, post, pp_opts)
 
         todo = [o for o in objects if o in build]
         todo.sort(key=lambda o: _compile_cost_rank(build[o][0]))
@@ -197,8 +200,10 @@ def _compile_cost_rank(src):
 
 #: gcc spent 60-110 s of value numbering's alias walks on each scalar kernel unit (the lane
 #: arrays of csrc/simd/scalar.h); capping the queries makes it 24-42 s, and the kernels run
-#: as fast (measured).  Used only where the compiler accepts it (gcc; clang has no such
-#: parameter).
+#: as fast (measured).  Only for those units: on the vector units it changed which lane
+#: loops gcc vectorised with contracted FMAs, and cross-entropy's column kernel then gave
+#: other bits for a row in a vector's tail than in its body (thread counts disagreed).
+#: Used only where the compiler accepts it (gcc; clang has no such parameter).
 FAST_COMPILE_FLAGS = ["--param=sccvn-max-alias-queries-per-access=20"]
 
 
@@ -266,7 +271,7 @@ class build_ext(_build_ext):
         if ctype == "msvc":
             opt = ["/O2"]
         else:
-            opt = ["-O3", "-g0"] + _flags_that_work(self.compiler, FAST_COMPILE_FLAGS)
+            opt = ["-O3", "-g0"]
         if os.environ.get("FASTSMCE_OPT", "").strip():
             # replaces the optimisation flags (they come after CFLAGS, so CFLAGS alone
             # cannot lower -O3): tools/sanitize.sh builds with FASTSMCE_OPT="-O1 -g"
@@ -301,7 +306,7 @@ class build_ext(_build_ext):
                 ext.library_dirs = list(ext.library_dirs or []) + omp["library_dirs"]
         jobs = _build_jobs()
         if jobs > 1 and ctype == "unix":
-            _parallel_compile(self.compiler, jobs)
+            _parallel_compile(self.compiler, jobs, _flags_that_work(self.compiler, FAST_COMPILE_FLAGS))
             print("fastsmce: compiling on %d threads" % jobs)
         super().build_extensions()
 

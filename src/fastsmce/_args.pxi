@@ -94,6 +94,25 @@ cdef object _int_arg(value, str name, Py_ssize_t lo):
     return v
 
 
+cdef int64_t _ignore_index(value) except? -1:
+    """ignore_index (of the cross-entropy losses) as an int64"""
+    try:
+        i = operator.index(value)
+    except TypeError:
+        raise TypeError(f"ignore_index must be an integer; got {type(value).__name__}") from None
+    if not -(2 ** 63) <= i < 2 ** 63:
+        raise ValueError(f"ignore_index must fit in int64; got {i}")
+    return i
+
+
+cdef double _smoothing(value) except? -1:
+    """label_smoothing (of the cross-entropy losses), in [0, 1]"""
+    cdef double eps = _float_arg(value, "label_smoothing")
+    if not 0.0 <= eps <= 1.0:
+        raise ValueError(f"label_smoothing must lie in [0, 1]; got {value!r}")
+    return eps
+
+
 cdef bint _flag(value, str name) except -1:
     """value as a bool (an array of several values is an error, not a guess)"""
     try:

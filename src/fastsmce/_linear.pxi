@@ -90,9 +90,7 @@ cdef class _LinearStep:
         if max(self.N, self.D, self.V) >= 2 ** 31:
             raise ValueError("linear_cross_entropy: batch, features and classes must be < 2**31 (BLAS)")
         # options
-        self.eps = _float_arg(label_smoothing, "label_smoothing")
-        if not 0.0 <= self.eps <= 1.0:
-            raise ValueError(f"label_smoothing must lie in [0, 1]; got {label_smoothing!r}")
+        self.eps = _smoothing(label_smoothing)
         self.zl = _float_arg(z_loss, "z_loss")
         if not (0.0 <= self.zl < INFINITY):
             raise ValueError(f"z_loss must be finite and >= 0; got {z_loss!r}")
@@ -101,13 +99,7 @@ cdef class _LinearStep:
             self.cap = _float_arg(softcap, "softcap")
             if not (0.0 < self.cap < INFINITY):
                 raise ValueError(f"softcap must be None or finite and > 0; got {softcap!r}")
-        try:
-            i = operator.index(ignore_index)
-        except TypeError:
-            raise TypeError(f"ignore_index must be an integer; got {type(ignore_index).__name__}") from None
-        if not -(2 ** 63) <= i < 2 ** 63:
-            raise ValueError(f"ignore_index must fit in int64; got {i}")
-        self.ign = i
+        self.ign = _ignore_index(ignore_index)
         # targets: class indices only, the input's shape without the features
         cdef cnp.ndarray t = _asarray(target, "target")
         if t.dtype.kind not in "iu":

@@ -149,16 +149,8 @@ cdef cnp.ndarray _xent_options(logits, axis, ignore_index, reduction, label_smoo
         raise ValueError("logits must have at least one dimension (the classes)")
     ax[0] = _axis(axis, nd)
     _reduction(reduction)
-    eps[0] = _float_arg(label_smoothing, "label_smoothing")
-    if not 0.0 <= eps[0] <= 1.0:
-        raise ValueError(f"label_smoothing must lie in [0, 1]; got {label_smoothing!r}")
-    try:
-        i = operator.index(ignore_index)
-    except TypeError:
-        raise TypeError(f"ignore_index must be an integer; got {type(ignore_index).__name__}") from None
-    if not -(2 ** 63) <= i < 2 ** 63:
-        raise ValueError(f"ignore_index must fit in int64; got {i}")
-    ign[0] = i
+    eps[0] = _smoothing(label_smoothing)
+    ign[0] = _ignore_index(ignore_index)
     return x
 
 
