@@ -109,9 +109,7 @@ cdef class _LinearStep:
         if (<object>t).shape != self.batch_shape:
             raise ValueError(f"target has shape {(<object>t).shape}; expected {self.batch_shape}, "
                              f"the input's shape without its last dimension")
-        if t.dtype.kind == "u" and t.dtype.itemsize >= 8 and t.size and t.max() > np.iinfo(np.int64).max:
-            raise IndexError("target holds a class index out of range")
-        self.lab = _c_contig(t, np.int64).reshape(self.N)
+        self.lab = _class_indices(t).reshape(self.N)
         self.w = _xent_weight(weight, self.W, self.V)
         self.denom = _xent_denominator(self.lab, self.w, self.N, self.V, self.ign, ignore_index)
         self.count = self.N - _xent_count(<const int64_t *>cnp.PyArray_DATA(self.lab), self.N, self.ign)
@@ -165,8 +163,7 @@ cdef class _LinearStep:
         j.base.softcap = self.cap
         j.base.z_grad = 2.0 * self.zl * ((1.0 / self.count if self.count else 0.0) if mean else 1.0) \
             if want_grad else 0.0
-        j.loss = <double *>cnp.PyArray_DATA(self.losses)
-        j.lse = <double *>cnp.PyArray_DATA(self.lse) if self.lse is not None else NULL
+        j.lse = NULL
         _load_blas()
         for c0 in range(0, N, rows):
             nc = min(rows, N - c0)

@@ -95,6 +95,14 @@ cdef bint _xent_is_labels(cnp.ndarray t, cnp.ndarray x, int ax):
     return True
 
 
+cdef cnp.ndarray _class_indices(cnp.ndarray t):
+    """integer class indices as C-contiguous int64 (uint64 beyond int64 is out of range)"""
+    if (t.dtype.kind == "u" and t.dtype.itemsize >= 8 and t.size
+            and t.max() > np.iinfo(np.int64).max):
+        raise IndexError("target holds a class index out of range")
+    return _c_contig(t, np.int64)
+
+
 cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
     """(labels int64 C-contiguous, None) or (None, probabilities of x's dtype)"""
     cdef cnp.ndarray t = target if type(target) is np.ndarray else _asarray(target, "target")
@@ -111,9 +119,7 @@ cdef tuple _xent_target(target, cnp.ndarray x, int ax, tuple batch_shape):
                                  f"indices must have shape {batch_shape}")
             raise ValueError(f"target has shape {tshape}; expected {batch_shape} (class indices) "
                              f"or {full_shape} (class probabilities)")
-        if kind == "u" and t.dtype.itemsize >= 8 and t.size and t.max() > np.iinfo(np.int64).max:
-            raise IndexError("target holds a class index out of range")
-        return _c_contig(t, np.int64), None
+        return _class_indices(t), None
     if kind == "f":
         if tshape != full_shape:
             if tshape == batch_shape:
