@@ -51,6 +51,38 @@ typedef struct fs_xent_args {
  * for the extras with probability targets or a strided class axis.  Single-threaded. */
 int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a);
 
+/* ---- blocks of classes: the fused linear + cross-entropy (two sweeps over class
+ * blocks) and vocabularies split over shards ---------------------------------------
+ * A block holds the logits of rows x cols classes, class0 .. class0 + cols - 1 of a
+ * larger vocabulary: row r at z + r * ld, classes contiguous.  Per row, over every
+ * block in turn, the first sweep (fs_lce_stats) folds the statistics
+ *     m = max z,  s = sum exp(z - m),  zy = z[label] (when the label is in the block),
+ *     wz = sum_j w_j z_j
+ * (z capped first when softcap > 0); from them the caller has each row's
+ * lse = m + log s, loss and gradient factor, and the second sweep (fs_lce_grad)
+ * turns the recomputed logits of each block into d loss / d z:
+ *     g_j = exp(z_j - m) k - kb w_j - [j == label] ky,
+ * times 1 - tanh^2(z_j / softcap) under a cap.  Labels are global class ids; rows
+ * whose label is ignore_index get a zero gradient row (their statistics are folded
+ * all the same).  Single-threaded over rows [r0, r1): callers split rows. */
+typedef struct fs_lce_block {
+    int64_t rows, cols, ld;     /* the block: rows x cols, row stride ld (elements) */
+    void *z;                    /* logits: capped in place by fs_lce_stats when softcap > 0,
+                                 * replaced by the gradient by fs_lce_grad */
+    int64_t class0;             /* the global class id of column 0 */
+    const int64_t *label;       /* rows global class ids, contiguous */
+    int64_t ignore_index;
+    const void *weight;         /* the block's class weights (cols of them) or NULL: all 1 */
+    double softcap;             /* > 0: logits become softcap * tanh(logit / softcap) */
+    double *m, *s, *zy, *wz;    /* stats, per row, in/out (wz may be NULL: not summed) */
+    const double *k, *ky;       /* grad: per row factors (see above), m the final max */
+    double kb;                  /* grad: the smoothing term's factor */
+    double *gmax;               /* grad, out or NULL: max |g| of each row over the block */
+} fs_lce_block;
+
+int fs_lce_stats(fs_dtype dt, const fs_lce_block *b, int64_t r0, int64_t r1);
+int fs_lce_grad(fs_dtype dt, const fs_lce_block *b, int64_t r0, int64_t r1);
+
 #ifdef __cplusplus
 }
 #endif

@@ -32,7 +32,10 @@
     X(void, exp_array, (const void *, void *, int64_t))
 
 /* cross-entropy (xent.inc, xent.c) */
-#define FS_KERNELS_XENT(X) X(int, cross_entropy_2d, (const fs_xent_args *))
+#define FS_KERNELS_XENT(X)                                                                     \
+    X(int, cross_entropy_2d, (const fs_xent_args *))                                           \
+    X(void, lce_stats, (const fs_lce_block *, int64_t, int64_t))                               \
+    X(void, lce_grad, (const fs_lce_block *, int64_t, int64_t))
 
 /* sigmoid family (sigmoid.inc, sigmoid.c) */
 #define FS_KERNELS_SIGMOID(X)                                                                  \

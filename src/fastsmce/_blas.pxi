@@ -34,9 +34,12 @@ cdef void _gemm_acc(fs_dtype dt, char ta, char tb, int m, int n, int k, const vo
     cdef double d1 = 1, db = 1 if accumulate else 0
     if m == 0 or n == 0:
         return
+    cdef int j
+    cdef size_t isz = 4 if dt == FS_FLOAT32 else 8
     if k == 0:
         if not accumulate:
-            memset(c, 0, <size_t>m * n * (4 if dt == FS_FLOAT32 else 8))
+            for j in range(n):
+                memset(<char *>c + <size_t>j * ldc * isz, 0, <size_t>m * isz)
     elif dt == FS_FLOAT32:
         _sgemm(&ta, &tb, &m, &n, &k, &f1, <float *>a, &lda, <float *>b, &ldb, &fb, <float *>c, &ldc)
     else:

@@ -66,6 +66,24 @@ cdef extern from "fastsmce.h" nogil:
         double z_grad
         double *lse
     int fs_cross_entropy_2d(fs_dtype dt, const fs_xent_args *a)
+    ctypedef struct fs_lce_block:
+        int64_t rows, cols, ld
+        void *z
+        int64_t class0
+        const int64_t *label
+        int64_t ignore_index
+        const void *weight
+        double softcap
+        double *m
+        double *s
+        double *zy
+        double *wz
+        const double *k
+        const double *ky
+        double kb
+        double *gmax
+    int fs_lce_stats(fs_dtype dt, const fs_lce_block *b, int64_t r0, int64_t r1)
+    int fs_lce_grad(fs_dtype dt, const fs_lce_block *b, int64_t r0, int64_t r1)
 
     # ---- sigmoid family (fastsmce_sigmoid.h) -------------------------------
     ctypedef struct fs_binary_loss_args:

@@ -22,6 +22,31 @@ shape), d loss / d linear_weight (V, D), d loss / d linear_bias (V,) or None."""
 # within the gradients' size + 64 MiB (measured: + 49 MiB at 32, + 60 MiB at 40, + 72 MiB at
 # 48, the rest being BLAS's packing buffers), N=2048 D=256 V=131072.
 cdef int64_t _LIN_BUDGET = 40 << 20
+# Classes a block of the two-sweep path (its logits: rows x _LIN_BLOCK in the caches),
+# and rows a tile of the filtered gradient (filter_eps).
+cdef int _LIN_BLOCK = 512
+# The path: every row's logits at once when they fit the budget; otherwise chunks of
+# rows up to _LIN_ROWS_MAX_V classes, two sweeps over blocks of classes above (measured:
+# see _LIN_BUDGET).  _LIN_PATH forces one (tests, benchmarks): 0 auto, 1 rows, 2 blocks.
+cdef int64_t _LIN_ROWS_MAX_V = 65536
+cdef int _LIN_PATH = 0
+cdef int _LIN_FILTER_ROWS = 128
+
+
+def _set_linear_path(n):
+    """0 auto, 1 chunks of rows, 2 two sweeps over blocks of classes; returns the old"""
+    global _LIN_PATH
+    old = _LIN_PATH
+    _LIN_PATH = int(n)
+    return old
+
+
+def _set_linear_block(n):
+    """classes a block of the two-sweep path; returns the old value (tests)"""
+    global _LIN_BLOCK
+    old = _LIN_BLOCK
+    _LIN_BLOCK = max(1, int(n))
+    return old
 
 
 def _set_linear_budget(n):
@@ -55,16 +80,33 @@ cdef int _lin_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
     return fs_cross_entropy_2d(j.dt, &a)
 
 
+cdef struct BlockJob:
+    fs_dtype dt
+    fs_lce_block blk
+
+
+cdef int _stats_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const BlockJob *j = <const BlockJob *>job
+    return fs_lce_stats(j.dt, &j.blk, lo, hi)
+
+
+cdef int _grad_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const BlockJob *j = <const BlockJob *>job
+    return fs_lce_grad(j.dt, &j.blk, lo, hi)
+
+
 cdef class _LinearStep:
-    """One call of linear_cross_entropy(_with_grad), step by step."""
-    cdef cnp.ndarray X, W, b, lab, w, losses, lse
+    """One call of linear_cross_entropy(_with_grad) or of its shard statistics, step by
+    step: validate -> run (one chunk, or two sweeps over blocks of classes) -> reduce."""
+    cdef cnp.ndarray X, W, b, lab, w, losses, lse, ones
     cdef object dtype, in_shape, batch_shape
     cdef fs_dtype dt
-    cdef int64_t N, D, V, isz, ign, count
-    cdef double eps, zl, cap, denom
+    cdef int64_t N, D, V, isz, ign, count, class0
+    cdef double eps, zl, cap, denom, wsum, filt
+    cdef public int64_t tiles, skipped
 
     cdef int validate(self, input, linear_weight, target, linear_bias, weight, ignore_index,
-                      label_smoothing, z_loss, softcap) except -1:
+                      label_smoothing, z_loss, softcap, filter_eps=None) except -1:
         cdef cnp.ndarray X = _real(input, "input")
         cdef cnp.ndarray W = _real(linear_weight, "linear_weight")
         cdef cnp.ndarray b = _real(linear_bias, "linear_bias") if linear_bias is not None else None
@@ -99,6 +141,11 @@ cdef class _LinearStep:
             self.cap = _float_arg(softcap, "softcap")
             if not (0.0 < self.cap < INFINITY):
                 raise ValueError(f"softcap must be None or finite and > 0; got {softcap!r}")
+        self.filt = -1.0
+        if filter_eps is not None:
+            self.filt = _float_arg(filter_eps, "filter_eps")
+            if not (0.0 <= self.filt < INFINITY):
+                raise ValueError(f"filter_eps must be None or finite and >= 0; got {filter_eps!r}")
         self.ign = _ignore_index(ignore_index)
         # targets: class indices only, the input's shape without the features
         cdef cnp.ndarray t = _asarray(target, "target")
@@ -113,42 +160,90 @@ cdef class _LinearStep:
         self.w = _xent_weight(weight, self.W, self.V)
         self.denom = _xent_denominator(self.lab, self.w, self.N, self.V, self.ign, ignore_index)
         self.count = self.N - _xent_count(<const int64_t *>cnp.PyArray_DATA(self.lab), self.N, self.ign)
+        self.wsum = float(np.sum(self.w, dtype=np.float64)) if self.w is not None else <double>self.V
         return 0
+
+    cdef void _logits(self, int64_t r0, int nr, int64_t v0, int vb, char *zp, int ld) noexcept nogil:
+        """Z[:nr, :vb] (row stride ld) = X[r0:r0+nr] W[v0:v0+vb]^T + b[v0:v0+vb]"""
+        cdef char *bp = <char *>cnp.PyArray_DATA(self.b) + v0 * self.isz if self.b is not None else NULL
+        cdef int Di = self.D
+        # column-major view: Z^T = W_blk X_c^T, the bias first as a rank-1 product
+        if bp != NULL:
+            _gemm(self.dt, b'N', b'T', vb, nr, 1, bp, vb, cnp.PyArray_DATA(self.ones), nr, zp, ld)
+        _gemm_acc(self.dt, b'T', b'N', vb, nr, Di,
+                  <char *>cnp.PyArray_DATA(self.W) + v0 * self.D * self.isz, Di,
+                  <char *>cnp.PyArray_DATA(self.X) + r0 * self.D * self.isz, Di, zp, ld, bp != NULL)
+
+    cdef void _grad_products(self, int64_t r0, int nr, int64_t v0, int vb, char *zp, int ld,
+                             char *dxp, char *dwp, char *dbp, bint acc_x, bint acc_w) noexcept nogil:
+        """d input[r0:r0+nr] (+)= G W_blk, d W[blk] (+)= G^T X_c, d b[blk] (+)= G^T 1, with G
+        the gradient block (nr x vb, row stride ld) in Z"""
+        cdef int Di = self.D
+        cdef int64_t isz = self.isz
+        _gemm_acc(self.dt, b'N', b'N', Di, nr, vb, <char *>cnp.PyArray_DATA(self.W) + v0 * self.D * isz,
+                  Di, zp, ld, dxp + r0 * self.D * isz, Di, acc_x)
+        _gemm_acc(self.dt, b'N', b'T', Di, vb, nr, <char *>cnp.PyArray_DATA(self.X) + r0 * self.D * isz,
+                  Di, zp, ld, dwp + v0 * self.D * isz, Di, acc_w)
+        if dbp != NULL:
+            _gemm_acc(self.dt, b'N', b'N', vb, 1, nr, zp, ld, cnp.PyArray_DATA(self.ones), nr,
+                      dbp + v0 * isz, vb, acc_w)
 
     cdef tuple run(self, str reduction, bint want_grad):
         """(d input, d weight, d bias) or Nones; fills self.losses (and self.lse)"""
-        cdef int64_t N = self.N, D = self.D, V = self.V, isz = self.isz
-        cdef int64_t rows = max(<int64_t>1, min(N, _LIN_BUDGET // (V * isz)))
-        cdef int64_t c0, nc
-        cdef int err = 0
-        cdef int Di = D, Vi = V, nci
-        cdef LinJob j
-        cdef Plan p
-        cdef bint mean = reduction == "mean"
-        cdef cnp.ndarray Z = np.empty((rows, V), dtype=self.dtype) if N else None
-        cdef cnp.ndarray ones = np.ones(rows, dtype=self.dtype)
+        cdef int64_t N = self.N, D = self.D, V = self.V
         cdef cnp.ndarray dX = None, dW = None, db = None
-        cdef char *xp = <char *>cnp.PyArray_DATA(self.X)
-        cdef char *wp = <char *>cnp.PyArray_DATA(self.W)
-        cdef char *bp = <char *>cnp.PyArray_DATA(self.b) if self.b is not None else NULL
-        cdef char *zp = <char *>cnp.PyArray_DATA(Z) if Z is not None else NULL
-        cdef char *op = <char *>cnp.PyArray_DATA(ones)
-        cdef char *dxp = NULL
-        cdef char *dwp = NULL
-        cdef char *dbp = NULL
+        cdef bint rows = self.filt < 0 and (_LIN_PATH == 1 or (_LIN_PATH == 0 and (
+            N <= _LIN_BUDGET // (V * self.isz) or V < _LIN_ROWS_MAX_V)))
         self.losses = np.empty(N, dtype=np.float64)
         self.lse = np.empty(N, dtype=np.float64) if self.zl != 0 else None
+        self.ones = np.ones(max(N, 1), dtype=self.dtype)
         if want_grad:
-            dX = np.empty((N, D), dtype=self.dtype)
-            dW = np.empty((V, D), dtype=self.dtype) if N else np.zeros((V, D), dtype=self.dtype)
-            db = (np.empty(V, dtype=self.dtype) if N else np.zeros(V, dtype=self.dtype)) \
-                if self.b is not None else None
-            dxp, dwp = <char *>cnp.PyArray_DATA(dX), <char *>cnp.PyArray_DATA(dW)
-            dbp = <char *>cnp.PyArray_DATA(db) if db is not None else NULL
+            # the filtered sweep adds only the blocks it keeps
+            alloc = np.zeros if self.filt >= 0 or N == 0 else np.empty
+            dX = alloc((N, D), dtype=self.dtype)
+            dW = alloc((V, D), dtype=self.dtype)
+            db = alloc(V, dtype=self.dtype) if self.b is not None else None
+        _load_blas()
+        if N:
+            if rows:
+                self._row_chunks(reduction, dX, dW, db)
+            else:
+                self._two_sweeps(reduction, dX, dW, db, want_grad)
+        if not want_grad:
+            return None, None, None
+        return dX.reshape(self.in_shape), dW, db
+
+    cdef double _grad_scale(self, str reduction):
+        if reduction != "mean":
+            return 1.0
+        return 1.0 / self.denom if self.denom != 0 else 0.0
+
+    cdef double _z_grad(self, str reduction):
+        if reduction != "mean":
+            return 2.0 * self.zl
+        return 2.0 * self.zl / self.count if self.count else 0.0
+
+    cdef int _row_chunks(self, str reduction, cnp.ndarray dX, cnp.ndarray dW,
+                         cnp.ndarray db) except -1:
+        """Chunks of rows with all their logits (rows x V within the budget): the
+        cross-entropy kernel turns them in place into the gradient; three products, but
+        W is read twice and d W read and written once per chunk."""
+        cdef int64_t N = self.N, V = self.V, c0
+        cdef int64_t rows = max(<int64_t>1, min(N, _LIN_BUDGET // (V * self.isz)))
+        cdef int err = 0
+        cdef int nr, vb = V
+        cdef LinJob j
+        cdef Plan p
+        cdef bint want_grad = dX is not None
+        cdef cnp.ndarray Z = np.empty((rows, V), dtype=self.dtype)
+        cdef char *zp = <char *>cnp.PyArray_DATA(Z)
+        cdef char *dxp = <char *>cnp.PyArray_DATA(dX) if want_grad else NULL
+        cdef char *dwp = <char *>cnp.PyArray_DATA(dW) if want_grad else NULL
+        cdef char *dbp = <char *>cnp.PyArray_DATA(db) if db is not None else NULL
         memset(&j.base, 0, sizeof(j.base))
         j.dt = self.dt
         j.V = V
-        j.isz = isz
+        j.isz = self.isz
         j.z = zp
         j.base.cols = V
         j.base.x_rs = j.base.g_rs = V
@@ -156,42 +251,177 @@ cdef class _LinearStep:
         j.base.label_s = 1
         j.base.ignore_index = self.ign
         j.base.weight = cnp.PyArray_DATA(self.w) if self.w is not None else NULL
-        j.base.weight_sum = float(np.sum(self.w, dtype=np.float64)) if self.w is not None else <double>V
+        j.base.weight_sum = self.wsum
         j.base.smoothing = self.eps
-        j.base.grad_scale = (1.0 / self.denom if self.denom != 0 else 0.0) if mean else 1.0
+        j.base.grad_scale = self._grad_scale(reduction)
         j.base.grad = zp if want_grad else NULL
         j.base.softcap = self.cap
-        j.base.z_grad = 2.0 * self.zl * ((1.0 / self.count if self.count else 0.0) if mean else 1.0) \
-            if want_grad else 0.0
+        j.base.z_grad = self._z_grad(reduction) if want_grad else 0.0
         j.lse = NULL
-        _load_blas()
         for c0 in range(0, N, rows):
-            nc = min(rows, N - c0)
-            nci = nc
+            nr = min(rows, N - c0)
             j.labels = <const int64_t *>cnp.PyArray_DATA(self.lab) + c0
             j.loss = <double *>cnp.PyArray_DATA(self.losses) + c0
             if self.lse is not None:
                 j.lse = <double *>cnp.PyArray_DATA(self.lse) + c0
-            _plan(&p, nc, V, 0, 1, 0)
+            _plan(&p, nr, V, 0, 1, 0)
             with nogil:
-                # logits (column-major view: Z^T = W X_c^T), the bias first as a rank-1 product
-                if bp != NULL:
-                    _gemm(self.dt, b'N', b'T', Vi, nci, 1, bp, Vi, op, nci, zp, Vi)
-                _gemm_acc(self.dt, b'T', b'N', Vi, nci, Di, wp, Di, xp + c0 * D * isz, Di, zp, Vi,
-                          bp != NULL)
+                self._logits(c0, nr, 0, vb, zp, vb)
                 err = _run(&p, _lin_task, &j)
                 if not err and want_grad:
-                    _gemm(self.dt, b'N', b'N', Di, nci, Vi, wp, Di, zp, Vi, dxp + c0 * D * isz, Di)
-                    _gemm_acc(self.dt, b'N', b'T', Di, Vi, nci, xp + c0 * D * isz, Di, zp, Vi, dwp,
-                              Di, c0 > 0)
-                    if dbp != NULL:
-                        _gemm_acc(self.dt, b'N', b'N', Vi, 1, nci, zp, Vi, op, nci, dbp, Vi, c0 > 0)
+                    self._grad_products(c0, nr, 0, vb, zp, vb, dxp, dwp, dbp, False, c0 > 0)
             if err & FS_ERR_ARG:
                 raise IndexError("target holds a class index out of range")   # validated: unreachable
             _raise_status(err)
-        if not want_grad:
-            return None, None, None
-        return dX.reshape(self.in_shape), dW, db
+        return 0
+
+    cdef int _sweep_stats(self, int64_t r0, int nr, cnp.ndarray Z, cnp.ndarray M, cnp.ndarray S,
+                          cnp.ndarray zy, cnp.ndarray wz) except -1:
+        """the first sweep over the row chunk r0 .. r0+nr: each block's logits, folded into
+        the rows' statistics (M, S, zy, wz: arrays of the chunk's rows)"""
+        cdef int64_t V = self.V, v0
+        cdef int ld = Z.shape[1], vb
+        cdef int err = 0
+        cdef BlockJob j
+        cdef Plan p
+        cdef char *zp = <char *>cnp.PyArray_DATA(Z)
+        M[:nr] = -np.inf
+        S[:nr] = 0
+        zy[:nr] = 0
+        if wz is not None:
+            wz[:nr] = 0
+        memset(&j, 0, sizeof(j))
+        j.dt = self.dt
+        j.blk.rows = nr
+        j.blk.ld = ld
+        j.blk.z = zp
+        j.blk.label = <const int64_t *>cnp.PyArray_DATA(self.lab) + r0
+        j.blk.ignore_index = self.ign
+        j.blk.softcap = self.cap
+        j.blk.m = <double *>cnp.PyArray_DATA(M)
+        j.blk.s = <double *>cnp.PyArray_DATA(S)
+        j.blk.zy = <double *>cnp.PyArray_DATA(zy)
+        j.blk.wz = <double *>cnp.PyArray_DATA(wz) if wz is not None else NULL
+        for v0 in range(0, V, ld):
+            vb = min(ld, V - v0)
+            j.blk.cols = vb
+            j.blk.class0 = self.class0 + v0
+            j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * self.isz if self.w is not None else NULL
+            _plan(&p, nr, vb, 0, 1, 0)
+            with nogil:
+                self._logits(r0, nr, v0, vb, zp, ld)
+                err = _run(&p, _stats_task, &j)
+            _raise_status(err)
+        return 0
+
+    cdef int _two_sweeps(self, str reduction, cnp.ndarray dX, cnp.ndarray dW, cnp.ndarray db,
+                         bint want_grad) except -1:
+        """Blocks of classes: the first sweep folds each row's statistics (max, sum exp,
+        target logit, weighted logit sum) over the blocks, which give the losses and each
+        row's gradient factor; the second recomputes each block's logits, turns them into
+        the gradient and adds its two (three) products.  Four products in all, but every
+        block stays in the caches and W is read twice whatever N; rows go in chunks only
+        when a chunk's block would pass the budget."""
+        cdef int64_t N = self.N, V = self.V, isz = self.isz, r0, v0, t0, t1, r
+        cdef int vb, ld = min(V, _LIN_BLOCK), nr, tile, tr
+        cdef int64_t rows = max(<int64_t>1, min(N, _LIN_BUDGET // (ld * isz)))
+        cdef int err = 0
+        cdef double thr, tmax
+        cdef BlockJob j
+        cdef Plan p
+        cdef cnp.ndarray Z = np.empty((rows, ld), dtype=self.dtype)
+        cdef char *zp = <char *>cnp.PyArray_DATA(Z)
+        cdef cnp.ndarray M = np.empty(rows), S = np.empty(rows), zy = np.empty(rows)
+        cdef cnp.ndarray wz = np.empty(rows) if self.eps != 0 else None
+        cdef cnp.ndarray gmax = np.empty(rows) if self.filt >= 0 else None
+        cdef const double *gm = <const double *>cnp.PyArray_DATA(gmax) if gmax is not None else NULL
+        cdef char *dxp = <char *>cnp.PyArray_DATA(dX) if want_grad else NULL
+        cdef char *dwp = <char *>cnp.PyArray_DATA(dW) if want_grad else NULL
+        cdef char *dbp = <char *>cnp.PyArray_DATA(db) if db is not None else NULL
+        cdef double scale = self._grad_scale(reduction)
+        cdef double zg = self._z_grad(reduction)
+        thr = self.filt * scale
+        tile = _LIN_FILTER_ROWS if self.filt >= 0 else rows
+        for r0 in range(0, N, rows):
+            nr = min(rows, N - r0)
+            self._sweep_stats(r0, nr, Z, M, S, zy, wz)
+            k, ky = self._row_losses(r0, nr, M, S, zy, wz, scale, zg)
+            if not want_grad:
+                continue
+            memset(&j, 0, sizeof(j))
+            j.dt = self.dt
+            j.blk.rows = nr
+            j.blk.ld = ld
+            j.blk.z = zp
+            j.blk.label = <const int64_t *>cnp.PyArray_DATA(self.lab) + r0
+            j.blk.ignore_index = self.ign
+            j.blk.softcap = self.cap
+            j.blk.m = <double *>cnp.PyArray_DATA(M)
+            j.blk.k = <const double *>cnp.PyArray_DATA(k)
+            j.blk.ky = <const double *>cnp.PyArray_DATA(ky)
+            j.blk.kb = scale * self.eps / V
+            j.blk.gmax = <double *>gm
+            for v0 in range(0, V, ld):
+                vb = min(ld, V - v0)
+                j.blk.cols = vb
+                j.blk.class0 = v0
+                j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * isz if self.w is not None else NULL
+                _plan(&p, nr, vb, 0, 1, 0)
+                with nogil:
+                    self._logits(r0, nr, v0, vb, zp, ld)
+                    err = _run(&p, _grad_task, &j)
+                    if not err and gm == NULL:
+                        self._grad_products(r0, nr, v0, vb, zp, ld, dxp, dwp, dbp, v0 > 0, r0 > 0)
+                    elif not err:
+                        # filtered: a tile of rows x this block adds its products only when
+                        # some |gradient| in it reaches the threshold (zeros elsewhere)
+                        t0 = 0
+                        while t0 < nr:
+                            t1 = min(nr, t0 + tile)
+                            tmax = 0
+                            for r in range(t0, t1):
+                                if not (gm[r] < tmax):      # NaN keeps the tile
+                                    tmax = gm[r]
+                            self.tiles += 1
+                            if tmax < thr:
+                                self.skipped += 1
+                            else:
+                                tr = t1 - t0
+                                self._grad_products(r0 + t0, tr, v0, vb, zp + t0 * ld * isz, ld,
+                                                    dxp, dwp, dbp, True, True)
+                            t0 = t1
+                _raise_status(err)
+        return 0
+
+    cdef tuple _row_losses(self, int64_t r0, int nr, cnp.ndarray M, cnp.ndarray S,
+                           cnp.ndarray zy, cnp.ndarray wz, double scale, double zg):
+        """the chunk's losses (and lse) from its statistics, as the cross-entropy kernel
+        writes them (loss = U log S - D, D = sum u (z - M)); returns the gradient factors
+        k (of exp(z - M)) and ky (at the label) of each row"""
+        lab = self.lab[r0:r0 + nr]
+        m, s_, zt = M[:nr], S[:nr], zy[:nr]
+        counted = lab != self.ign
+        if self.w is not None:
+            wy = np.where(counted, self.w[np.where(counted, lab, 0)].astype(np.float64), 0.0)
+        else:
+            wy = counted.astype(np.float64)
+        a, b = 1.0 - self.eps, self.eps / self.V
+        with np.errstate(all="ignore"):
+            logs = np.log(s_)
+            lse = m + logs
+            lse[m == np.inf] = np.inf      # +inf logits: lse +inf (S is NaN from inf - inf)
+            U = a * wy + b * self.wsum
+            d = a * wy * (zt - m)
+            if wz is not None:
+                d += b * (wz[:nr] - m * self.wsum)
+            loss = U * logs - d
+            k = (scale * U + zg * lse) / s_
+        loss[~counted] = 0
+        k[~counted] = 0
+        self.losses[r0:r0 + nr] = loss
+        if self.lse is not None:
+            self.lse[r0:r0 + nr] = np.where(counted, lse, 0.0)
+        return np.ascontiguousarray(k), np.ascontiguousarray(scale * a * wy)
 
     cdef object reduce(self, str reduction):
         """cross-entropy (weighted as cross_entropy) plus the unweighted z-loss term"""
@@ -215,15 +445,25 @@ cdef class _LinearStep:
         return np.float64(total) if self.dt == FS_FLOAT64 else np.float32(total)
 
 
+_linear_filter_last = (0, 0)
+
+
 cdef object _linear_xent(input, linear_weight, target, linear_bias, weight, ignore_index,
-                         reduction, label_smoothing, z_loss, softcap, bint want_grad):
+                         reduction, label_smoothing, z_loss, softcap, filter_eps, bint want_grad):
+    global _linear_filter_last
     _reduction(reduction)
     cdef _LinearStep step = _LinearStep()
     step.validate(input, linear_weight, target, linear_bias, weight, ignore_index,
-                  label_smoothing, z_loss, softcap)
+                  label_smoothing, z_loss, softcap, filter_eps)
     grads = step.run(reduction, want_grad)
     loss = step.reduce(reduction)
+    _linear_filter_last = (step.tiles, step.skipped)
     return (loss, LinearGrads(*grads)) if want_grad else loss
+
+
+def _linear_filter_stats():
+    """(tiles, skipped) of the last filtered linear_cross_entropy_with_grad (benchmarks)"""
+    return _linear_filter_last
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
@@ -238,20 +478,26 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     ``softcap * tanh(logits / softcap)`` first (Gemma 2).  z_loss: each counted row adds
     ``z_loss * lse**2`` (PaLM), lse its logsumexp; "mean" adds the unweighted mean of that
     term over the counted rows, "sum" its sum, "none" puts it in each row's value.
-    Work memory: one chunk of logits (40 MiB) whatever V.  The matrix products run in
-    SciPy's BLAS with its threads."""
+    Work memory: 40 MiB of logits whatever V (blocks of 512 classes, or every row's
+    logits when they fit).  The matrix products run in SciPy's BLAS with its threads."""
     return _linear_xent(input, linear_weight, target, linear_bias, weight, ignore_index,
-                        reduction, label_smoothing, z_loss, softcap, False)
+                        reduction, label_smoothing, z_loss, softcap, None, False)
 
 
 def linear_cross_entropy_with_grad(input, linear_weight, target, *, linear_bias=None,
                                    weight=None, ignore_index=-100, reduction="mean",
-                                   label_smoothing=0.0, z_loss=0.0, softcap=None):
+                                   label_smoothing=0.0, z_loss=0.0, softcap=None,
+                                   filter_eps=None):
     """``(loss, grads)``: linear_cross_entropy and its gradients as a LinearGrads
     (input, linear_weight, linear_bias); for reduction="none" those of ``loss.sum()``.
-    Three matrix products in all (the logits, d input, d weight), as the unfused floor."""
+
+    filter_eps (None: exact): skip the gradient products of each tile of 128 rows x 512
+    classes whose every |d loss / d logit| is below filter_eps times the reduction's
+    scale (1 / the summed weights for "mean", 1 otherwise); without class weights, label
+    smoothing and z-loss, the tiles whose probabilities are all below filter_eps (Cut
+    Cross-Entropy's filter).  The loss stays exact; the gradients lose those entries."""
     return _linear_xent(input, linear_weight, target, linear_bias, weight, ignore_index,
-                        reduction, label_smoothing, z_loss, softcap, True)
+                        reduction, label_smoothing, z_loss, softcap, filter_eps, True)
 
 
 def _linear_gemms(cnp.ndarray X, cnp.ndarray W, cnp.ndarray G, cnp.ndarray dX, cnp.ndarray dW):

@@ -9,6 +9,9 @@ import fastsmce
 from helpers import central_fd
 from reference.linear import linear_xent_grad_ref, linear_xent_ref
 
+# each test on every path: the default, chunks of rows, two sweeps over blocks (conftest.py)
+pytestmark = pytest.mark.usefixtures("lce_path")
+
 OPTS = [{}, {"label_smoothing": 0.15, "weight": True}, {"z_loss": 0.05}, {"softcap": 1.5},
         {"z_loss": 0.2, "softcap": 3.0, "label_smoothing": 0.1}]
 

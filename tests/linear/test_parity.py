@@ -6,6 +6,9 @@ import pytest
 
 import fastsmce
 
+# each test on every path: the default, chunks of rows, two sweeps over blocks (conftest.py)
+pytestmark = pytest.mark.usefixtures("lce_path")
+
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])

@@ -9,6 +9,9 @@ import fastsmce
 from fastsmce import _core
 from reference.linear import linear_xent_grad_ref, linear_xent_ref
 
+# each test on every path: the default, chunks of rows, two sweeps over blocks (conftest.py)
+pytestmark = pytest.mark.usefixtures("lce_path")
+
 lce = fastsmce.linear_cross_entropy
 lce_g = fastsmce.linear_cross_entropy_with_grad
 REDUCTIONS = ("none", "mean", "sum")
