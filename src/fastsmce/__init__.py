@@ -32,7 +32,15 @@ from ._core import (
 )
 
 # fused linear + cross-entropy (_linear.pxi over csrc/kernels/xent.inc and BLAS)
-from ._core import LinearGrads, linear_cross_entropy, linear_cross_entropy_with_grad
+from ._core import (
+    LinearGrads,
+    ShardStats,
+    cross_entropy_from_stats,
+    linear_cross_entropy,
+    linear_cross_entropy_stats,
+    linear_cross_entropy_with_grad,
+    merge_shard_stats,
+)
 
 # candidate sampling (csrc/kernels/sampled.inc, _sampling.pxi, sampling.py)
 from . import sampling
@@ -54,6 +62,10 @@ __all__ = [
     "cross_entropy_with_grad",
     "linear_cross_entropy",
     "linear_cross_entropy_with_grad",
+    "linear_cross_entropy_stats",
+    "merge_shard_stats",
+    "cross_entropy_from_stats",
+    "ShardStats",
     "LinearGrads",
     "sigmoid",
     "log_sigmoid",

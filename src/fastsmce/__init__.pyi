@@ -67,7 +67,40 @@ def linear_cross_entropy_with_grad(
     label_smoothing: float = 0.0,
     z_loss: float = 0.0,
     softcap: float | None = None,
+    filter_eps: float | None = None,
 ) -> tuple[Any, LinearGrads]: ...
+
+class ShardStats(NamedTuple):
+    max: NDArray[np.float64]
+    sumexp: NDArray[np.float64]
+    target_logit: NDArray[np.float64]
+    target_weight: NDArray[np.float64]
+    target_count: NDArray[np.int64]
+    logit_sum: NDArray[np.float64]
+    num_classes: int
+    weight_sum: float
+
+def linear_cross_entropy_stats(
+    input: ArrayLike,
+    linear_weight: ArrayLike,
+    target: ArrayLike,
+    *,
+    linear_bias: ArrayLike | None = None,
+    class_start: int = 0,
+    weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    softcap: float | None = None,
+) -> ShardStats: ...
+def merge_shard_stats(*stats: ShardStats) -> ShardStats: ...
+def cross_entropy_from_stats(
+    stats: ShardStats,
+    target: ArrayLike,
+    *,
+    ignore_index: int = -100,
+    reduction: Literal["none", "mean", "sum"] = "mean",
+    label_smoothing: float = 0.0,
+    z_loss: float = 0.0,
+) -> Any: ...
 def set_num_threads(n: int | None) -> None: ...
 def get_num_threads() -> int: ...
 def threading_layer() -> str: ...

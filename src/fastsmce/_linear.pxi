@@ -41,6 +41,14 @@ def _set_linear_path(n):
     return old
 
 
+def _set_linear_filter_rows(n):
+    """rows a tile of the filtered gradient; returns the old value (tests)"""
+    global _LIN_FILTER_ROWS
+    old = _LIN_FILTER_ROWS
+    _LIN_FILTER_ROWS = max(1, int(n))
+    return old
+
+
 def _set_linear_block(n):
     """classes a block of the two-sweep path; returns the old value (tests)"""
     global _LIN_BLOCK
@@ -55,6 +63,17 @@ def _set_linear_budget(n):
     old = _LIN_BUDGET
     _LIN_BUDGET = max(1, int(n))
     return old
+
+
+ShardStats = collections.namedtuple(
+    "ShardStats", ["max", "sumexp", "target_logit", "target_weight", "target_count", "logit_sum",
+                   "num_classes", "weight_sum"])
+ShardStats.__doc__ = """Per-row statistics of the logits over a shard of classes (arrays shaped
+like the target, float64): max, sumexp = sum exp(logit - max), target_logit (the target's
+logit where the shard holds it, else 0), target_weight (its class weight there, else 0),
+target_count (1 where the shard holds the target), logit_sum = sum of class weight x logit;
+num_classes and weight_sum of the shard.  merge_shard_stats combines shards exactly;
+cross_entropy_from_stats gives the loss."""
 
 
 cdef struct LinJob:
@@ -106,7 +125,7 @@ cdef class _LinearStep:
     cdef public int64_t tiles, skipped
 
     cdef int validate(self, input, linear_weight, target, linear_bias, weight, ignore_index,
-                      label_smoothing, z_loss, softcap, filter_eps=None) except -1:
+                      label_smoothing, z_loss, softcap, filter_eps=None, bint shard=False) except -1:
         cdef cnp.ndarray X = _real(input, "input")
         cdef cnp.ndarray W = _real(linear_weight, "linear_weight")
         cdef cnp.ndarray b = _real(linear_bias, "linear_bias") if linear_bias is not None else None
@@ -158,8 +177,16 @@ cdef class _LinearStep:
                              f"the input's shape without its last dimension")
         self.lab = _class_indices(t).reshape(self.N)
         self.w = _xent_weight(weight, self.W, self.V)
-        self.denom = _xent_denominator(self.lab, self.w, self.N, self.V, self.ign, ignore_index)
-        self.count = self.N - _xent_count(<const int64_t *>cnp.PyArray_DATA(self.lab), self.N, self.ign)
+        if shard:       # global class ids: any id >= 0 (another shard may hold it)
+            bad = (self.lab < 0) & (self.lab != self.ign)
+            if bad.any():
+                raise IndexError(f"target holds class index {self.lab[bad][0]} < 0 "
+                                 f"(and not ignore_index={ignore_index})")
+            self.denom = self.count = 0
+        else:
+            self.denom = _xent_denominator(self.lab, self.w, self.N, self.V, self.ign, ignore_index)
+            self.count = self.N - _xent_count(<const int64_t *>cnp.PyArray_DATA(self.lab), self.N,
+                                              self.ign)
         self.wsum = float(np.sum(self.w, dtype=np.float64)) if self.w is not None else <double>self.V
         return 0
 
@@ -380,8 +407,10 @@ cdef class _LinearStep:
                             t1 = min(nr, t0 + tile)
                             tmax = 0
                             for r in range(t0, t1):
-                                if not (gm[r] < tmax):      # NaN keeps the tile
+                                if gm[r] > tmax:
                                     tmax = gm[r]
+                                elif gm[r] != gm[r]:        # NaN keeps the tile
+                                    tmax = INFINITY
                             self.tiles += 1
                             if tmax < thr:
                                 self.skipped += 1
@@ -395,54 +424,92 @@ cdef class _LinearStep:
 
     cdef tuple _row_losses(self, int64_t r0, int nr, cnp.ndarray M, cnp.ndarray S,
                            cnp.ndarray zy, cnp.ndarray wz, double scale, double zg):
-        """the chunk's losses (and lse) from its statistics, as the cross-entropy kernel
-        writes them (loss = U log S - D, D = sum u (z - M)); returns the gradient factors
+        """the chunk's losses (and lse) from its statistics; returns the gradient factors
         k (of exp(z - M)) and ky (at the label) of each row"""
         lab = self.lab[r0:r0 + nr]
-        m, s_, zt = M[:nr], S[:nr], zy[:nr]
         counted = lab != self.ign
         if self.w is not None:
             wy = np.where(counted, self.w[np.where(counted, lab, 0)].astype(np.float64), 0.0)
         else:
             wy = counted.astype(np.float64)
-        a, b = 1.0 - self.eps, self.eps / self.V
+        loss, lse, U = _stats_losses(M[:nr], S[:nr], zy[:nr], wz[:nr] if wz is not None else None,
+                                     wy, counted, self.eps, self.V, self.wsum)
         with np.errstate(all="ignore"):
-            logs = np.log(s_)
-            lse = m + logs
-            lse[m == np.inf] = np.inf      # +inf logits: lse +inf (S is NaN from inf - inf)
-            U = a * wy + b * self.wsum
-            d = a * wy * (zt - m)
-            if wz is not None:
-                d += b * (wz[:nr] - m * self.wsum)
-            loss = U * logs - d
-            k = (scale * U + zg * lse) / s_
-        loss[~counted] = 0
+            k = (scale * U + zg * lse) / S[:nr]
         k[~counted] = 0
         self.losses[r0:r0 + nr] = loss
         if self.lse is not None:
-            self.lse[r0:r0 + nr] = np.where(counted, lse, 0.0)
-        return np.ascontiguousarray(k), np.ascontiguousarray(scale * a * wy)
+            self.lse[r0:r0 + nr] = lse
+        return np.ascontiguousarray(k), np.ascontiguousarray(scale * (1.0 - self.eps) * wy)
+
+    cdef object stats(self, int64_t class_start):
+        """the shard statistics of every row (the first sweep alone)"""
+        cdef int64_t N = self.N, V = self.V, r0
+        cdef int ld = min(V, _LIN_BLOCK), nr
+        cdef int64_t rows = max(<int64_t>1, min(N, _LIN_BUDGET // (ld * self.isz)))
+        cdef cnp.ndarray Z = np.empty((rows, ld), dtype=self.dtype)
+        cdef cnp.ndarray M = np.empty(N), S = np.empty(N), zy = np.empty(N), wz = np.empty(N)
+        self.class0 = class_start
+        self.ones = np.ones(max(N, 1), dtype=self.dtype)
+        _load_blas()
+        for r0 in range(0, N, rows):
+            nr = min(rows, N - r0)
+            self._sweep_stats(r0, nr, Z, M[r0:], S[r0:], zy[r0:], wz[r0:])
+        lab = self.lab
+        held = (lab >= class_start) & (lab < class_start + V) & (lab != self.ign)
+        if self.w is not None:
+            tw = np.where(held, self.w[np.where(held, lab - class_start, 0)].astype(np.float64), 0.0)
+        else:
+            tw = held.astype(np.float64)
+        shp = self.batch_shape
+        return ShardStats(M.reshape(shp), S.reshape(shp), zy.reshape(shp), tw.reshape(shp),
+                          held.astype(np.int64).reshape(shp), wz.reshape(shp), int(V), self.wsum)
 
     cdef object reduce(self, str reduction):
-        """cross-entropy (weighted as cross_entropy) plus the unweighted z-loss term"""
-        cdef const double *lp = <const double *>cnp.PyArray_DATA(self.losses)
-        cdef double total, zsum = 0
-        counted = self.lab != self.ign
-        if self.lse is not None:
-            zterm = np.where(counted, self.zl * self.lse * self.lse, 0.0)
-        if reduction == "none":
-            res = self.losses + zterm if self.lse is not None else self.losses
-            res = res.astype(self.dtype).reshape(self.batch_shape)
-            return res[()] if res.ndim == 0 else res
-        with nogil:
-            total = _xent_sum(lp, self.N)
-        if self.lse is not None:
-            zsum = _xent_sum(<const double *>cnp.PyArray_DATA(np.ascontiguousarray(zterm)), self.N)
-        if reduction == "mean":
-            total = total / self.denom if self.denom != 0 else NAN
-            zsum = zsum / self.count if self.count else NAN
-        total = total + zsum if self.lse is not None else total
-        return np.float64(total) if self.dt == FS_FLOAT64 else np.float32(total)
+        return _reduce_losses(self.losses, self.lse, self.lab != self.ign, self.zl, reduction,
+                              self.denom, self.count, self.dtype, self.batch_shape)
+
+
+cdef tuple _stats_losses(m, s, zy, wz, wy, counted, double eps, int64_t V, double wsum):
+    """(losses, lse, U) of rows from their statistics over every class, as the
+    cross-entropy kernel writes them: loss = U log S - D with U = sum u, D = sum u (z - M),
+    u = w ((1 - eps) onehot + eps / V); ignored rows (not counted) 0"""
+    cdef double a = 1.0 - eps, b = eps / V
+    with np.errstate(all="ignore"):
+        logs = np.log(s)
+        lse = m + logs
+        lse[m == np.inf] = np.inf      # +inf logits: lse +inf (S is NaN from inf - inf)
+        U = a * wy + b * wsum
+        d = a * wy * (zy - m)
+        if wz is not None and b != 0:
+            d += b * (wz - m * wsum)
+        loss = U * logs - d
+    loss[~counted] = 0
+    lse[~counted] = 0
+    return loss, lse, U
+
+
+cdef object _reduce_losses(cnp.ndarray losses, cnp.ndarray lse, counted, double zl, str reduction,
+                           double denom, int64_t count, dtype, tuple batch_shape):
+    """the cross-entropy (weighted as cross_entropy) plus the unweighted z-loss term"""
+    cdef int64_t N = losses.shape[0]
+    cdef double total, zsum = 0
+    if lse is not None:
+        zterm = np.where(counted, zl * lse * lse, 0.0)
+    if reduction == "none":
+        res = losses + zterm if lse is not None else losses
+        res = res.astype(dtype).reshape(batch_shape)
+        return res[()] if res.ndim == 0 else res
+    losses = np.ascontiguousarray(losses)
+    with nogil:
+        total = _xent_sum(<const double *>cnp.PyArray_DATA(losses), N)
+    if lse is not None:
+        zsum = _xent_sum(<const double *>cnp.PyArray_DATA(np.ascontiguousarray(zterm)), N)
+    if reduction == "mean":
+        total = total / denom if denom != 0 else NAN
+        zsum = zsum / count if count else NAN
+    total = total + zsum if lse is not None else total
+    return np.float64(total) if dtype == np.float64 else np.float32(total)
 
 
 _linear_filter_last = (0, 0)
@@ -498,6 +565,88 @@ def linear_cross_entropy_with_grad(input, linear_weight, target, *, linear_bias=
     Cross-Entropy's filter).  The loss stays exact; the gradients lose those entries."""
     return _linear_xent(input, linear_weight, target, linear_bias, weight, ignore_index,
                         reduction, label_smoothing, z_loss, softcap, filter_eps, True)
+
+
+def linear_cross_entropy_stats(input, linear_weight, target, *, linear_bias=None, class_start=0,
+                               weight=None, ignore_index=-100, softcap=None):
+    """ShardStats of ``input @ linear_weight.T + linear_bias`` for a vocabulary split in
+    shards: this shard holds the classes class_start .. class_start + V - 1 (V =
+    linear_weight.shape[0]); target holds global class ids (any >= 0, or ignore_index);
+    weight the shard's class weights (V,) or None; softcap as in linear_cross_entropy.
+    Work memory as linear_cross_entropy's (the logits never exist beyond a block).
+
+    The statistics of every shard, merged with merge_shard_stats, give the exact
+    linear_cross_entropy of the whole vocabulary with cross_entropy_from_stats."""
+    cdef _LinearStep step = _LinearStep()
+    cdef int64_t c0 = _int_arg(class_start, "class_start", 0)
+    step.validate(input, linear_weight, target, linear_bias, weight, ignore_index, 0.0, 0.0,
+                  softcap, None, True)
+    return step.stats(c0)
+
+
+def merge_shard_stats(*stats):
+    """one ShardStats from those of disjoint shards (any number, any order, any grouping:
+    the merge of (max, sumexp) rescales in float64 and is associative)"""
+    if len(stats) == 1 and not isinstance(stats[0], ShardStats):
+        stats = tuple(stats[0])
+    if not stats:
+        raise ValueError("merge_shard_stats: stats must hold at least one ShardStats")
+    for st in stats:
+        if not isinstance(st, ShardStats):
+            raise TypeError(f"merge_shard_stats: stats must be ShardStats; got {type(st).__name__}")
+        if np.shape(st.max) != np.shape(stats[0].max):
+            raise ValueError(f"merge_shard_stats: stats of different shapes, {np.shape(st.max)} "
+                             f"and {np.shape(stats[0].max)}")
+    m = np.max([np.asarray(st.max, np.float64) for st in stats], axis=0)
+    s = np.zeros(np.shape(m))
+    with np.errstate(all="ignore"):
+        for st in stats:
+            mi = np.asarray(st.max, np.float64)
+            # a shard whose max is -inf adds nothing (and -inf - -inf would be NaN)
+            s = s + np.where(mi == -np.inf, 0.0, np.asarray(st.sumexp) * np.exp(mi - m))
+    add = lambda f: sum(np.asarray(getattr(st, f)) for st in stats)
+    return ShardStats(m, s, add("target_logit"), add("target_weight"), add("target_count"),
+                      add("logit_sum"), sum(int(st.num_classes) for st in stats),
+                      float(sum(st.weight_sum for st in stats)))
+
+
+def cross_entropy_from_stats(stats, target, *, ignore_index=-100, reduction="mean",
+                             label_smoothing=0.0, z_loss=0.0):
+    """the loss of linear_cross_entropy (float64) from the merged ShardStats of the
+    whole vocabulary; target the class ids the statistics were taken with"""
+    _reduction(reduction)
+    if not isinstance(stats, ShardStats):
+        raise TypeError(f"stats must be a ShardStats; got {type(stats).__name__}")
+    cdef double eps = _smoothing(label_smoothing)
+    cdef double zl = _float_arg(z_loss, "z_loss")
+    if not (0.0 <= zl < INFINITY):
+        raise ValueError(f"z_loss must be finite and >= 0; got {z_loss!r}")
+    cdef int64_t ign = _ignore_index(ignore_index)
+    cdef int64_t V = stats.num_classes
+    cdef cnp.ndarray t = _asarray(target, "target")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"target must hold integer class indices (dtype {t.dtype})")
+    shp = np.shape(stats.max)
+    if (<object>t).shape != shp:
+        raise ValueError(f"target has shape {(<object>t).shape}; the statistics have {shp}")
+    lab = _class_indices(t).reshape(-1)
+    counted = lab != ign
+    bad = counted & ((lab < 0) | (lab >= V))
+    if bad.any():
+        raise IndexError(f"target holds class index {lab[bad][0]} outside [0, {V}) "
+                         f"(and not ignore_index={ignore_index})")
+    held = np.asarray(stats.target_count).reshape(-1)
+    if (counted & (held != 1)).any():
+        raise ValueError("the merged statistics hold a target in "
+                         f"{int(held[counted & (held != 1)][0])} shards, not 1: the shards must "
+                         "split the classes without overlap or gap")
+    f = lambda a: np.asarray(a, np.float64).reshape(-1)
+    wy = np.where(counted, f(stats.target_weight), 0.0)
+    loss, lse, _ = _stats_losses(f(stats.max), f(stats.sumexp), f(stats.target_logit),
+                                 f(stats.logit_sum), wy, counted, eps, V, stats.weight_sum)
+    return _reduce_losses(loss, lse if zl != 0 else None, counted, zl, reduction,
+                          float(np.sum(wy)), int(np.count_nonzero(counted)), np.dtype(np.float64),
+                          shp)
 
 
 def _linear_gemms(cnp.ndarray X, cnp.ndarray W, cnp.ndarray G, cnp.ndarray dX, cnp.ndarray dW):

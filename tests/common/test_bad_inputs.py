@@ -34,6 +34,7 @@ FOCAL = ("sigmoid_focal_loss", "sigmoid_focal_loss_with_grad")
 SAMPLED = ("sampled_softmax_loss", "sampled_softmax_loss_with_grad", "nce_loss",
            "nce_loss_with_grad")
 LINEAR = ("linear_cross_entropy", "linear_cross_entropy_with_grad")
+SHARDS = ("linear_cross_entropy_stats", "merge_shard_stats", "cross_entropy_from_stats")
 WITH_GRAD = ("cross_entropy_with_grad", "binary_cross_entropy_with_logits_with_grad",
              "sigmoid_focal_loss_with_grad")
 
@@ -59,9 +60,16 @@ def base(fname):
         return {"logits": x, "target": np.array([0, 3, 1])}
     if fname in BCE + FOCAL:
         return {"logits": x, "target": rng.uniform(0, 1, (3, 4))}
-    if fname in LINEAR:
+    if fname in LINEAR + ("linear_cross_entropy_stats",):
         return {"input": rng.standard_normal((3, 2)), "linear_weight": rng.standard_normal((4, 2)),
                 "target": np.array([0, 3, 1])}
+    if fname in SHARDS:
+        X, W, t = rng.standard_normal((3, 2)), rng.standard_normal((4, 2)), np.array([0, 3, 1])
+        parts = [F.linear_cross_entropy_stats(X, W[:1], t),
+                 F.linear_cross_entropy_stats(X, W[1:], t, class_start=1)]
+        if fname == "merge_shard_stats":
+            return {"stats": parts}
+        return {"stats": F.merge_shard_stats(*parts), "target": t}
     if fname in SAMPLED:
         return {"weights": rng.standard_normal((6, 2)), "biases": rng.standard_normal(6),
                 "labels": np.array([[0], [5], [2]]), "inputs": rng.standard_normal((3, 2)),
@@ -85,6 +93,8 @@ def call(fname, kw):
         sampler = S.FixedUnigramSampler(kw.pop("unigrams"), **({"distortion": kw.pop("distortion")}
                                                              if "distortion" in kw else {}))
         return sampler(**kw)
+    if fname == "merge_shard_stats":
+        return F.merge_shard_stats(*kw["stats"])
     f = getattr(S, fname) if fname in SAMPLER_FUNCS else getattr(F, fname)
     return f(**kw)
 
@@ -136,7 +146,8 @@ ARRAY_ARGS = {
     **{f: ["logits", "target", "weight"] for f in XENT},
     **{f: ["logits", "target", "weight", "pos_weight"] for f in BCE},
     **{f: ["logits", "target"] for f in FOCAL},
-    **{f: ["input", "linear_weight", "target", "linear_bias", "weight"] for f in LINEAR},
+    **{f: ["input", "linear_weight", "target", "linear_bias", "weight"]
+       for f in LINEAR + ("linear_cross_entropy_stats",)},
     **{f: ["weights", "biases", "labels", "inputs"] for f in SAMPLED},
     **{f: ["true_classes"] for f in SAMPLER_FUNCS[:3]},
     "fixed_unigram_candidate_sampler": ["true_classes", "unigrams"],
@@ -249,6 +260,46 @@ for fname in LINEAR:
     for bad, exc in ((0.0, ValueError), (-1.0, ValueError), (np.nan, ValueError),
                      (np.inf, ValueError), ("30", TypeError)):
         row(fname, set_(softcap=bad), exc, "softcap", rid=f"softcap-{bad!r:.6}")
+
+for bad, exc in ((-1e-3, ValueError), (np.nan, ValueError), (np.inf, ValueError),
+                 ("0.1", TypeError)):
+    row("linear_cross_entropy_with_grad", set_(filter_eps=bad), exc, "filter_eps",
+        rid=f"filter_eps-{bad!r:.6}")
+
+fname = "linear_cross_entropy_stats"
+row(fname, set_(class_start=-1), ValueError, "class_start", rid="class_start-negative")
+row(fname, set_(class_start=1.5), TypeError, "class_start", rid="class_start-float")
+row(fname, set_(class_start=None), TypeError, "class_start", rid="class_start-None")
+row(fname, set_(target=np.array([0, -1, 1])), IndexError, "target", rid="label-negative")
+row(fname, set_(target=np.array([0, 1])), ValueError, "target", rid="labels-short")
+row(fname, set_(target=np.zeros(3)), TypeError, "target", rid="float-labels")
+row(fname, set_(weight=np.ones(3)), ValueError, "weight", rid="weight-shape")
+row(fname, set_(weight=np.array([1.0, np.nan, 1.0, 1.0])), ValueError, "weight", rid="weight-nan")
+row(fname, set_(linear_bias=np.ones(3)), ValueError, "linear_bias", rid="bias-shape")
+row(fname, set_(linear_weight=np.ones((4, 3))), ValueError, "linear_weight", rid="weight-dim")
+row(fname, set_(softcap=-1.0), ValueError, "softcap", rid="softcap-negative")
+row(fname, set_(ignore_index=1.5), TypeError, "ignore_index", rid="ignore-float")
+
+row("merge_shard_stats", set_(stats=[]), ValueError, "stats", rid="empty")
+row("merge_shard_stats", like("stats", lambda p: [p[0], tuple(p[1])]), TypeError, "stats",
+    rid="tuple")
+row("merge_shard_stats", like("stats", lambda p: [p[0], None]), TypeError, "stats", rid="None")
+row("merge_shard_stats", like("stats", lambda p: [p[0], F.linear_cross_entropy_stats(
+    np.ones((2, 2)), np.ones((3, 2)), np.array([0, 1]), class_start=1)]), ValueError, "stats",
+    rid="shapes")
+
+fname = "cross_entropy_from_stats"
+row(fname, like("stats", tuple), TypeError, "stats", rid="tuple")
+row(fname, set_(stats=None), TypeError, "stats", rid="None")
+row(fname, set_(target=np.array([0, 1])), ValueError, "target", rid="target-shape")
+row(fname, set_(target=np.array([0, 4, 1])), IndexError, "target", rid="label-C")
+row(fname, set_(target=np.array([0, -3, 1])), IndexError, "target", rid="label-negative")
+row(fname, set_(target=np.zeros(3)), TypeError, "target", rid="float-labels")
+row(fname, set_(target=None), TypeError, "target", rid="target-None")
+row(fname, set_(reduction="avg"), ValueError, "reduction", rid="reduction")
+row(fname, set_(z_loss=-1.0), ValueError, "z_loss", rid="z_loss-negative")
+row(fname, set_(label_smoothing=1.5), ValueError, "label_smoothing", rid="ls-above-1")
+row(fname, set_(ignore_index=1.5), TypeError, "ignore_index", rid="ignore-float")
 
 for fname in BCE + FOCAL:
     row(fname, set_(target=np.zeros((3, 5))), ValueError, "target", rid="target-shape")
@@ -429,7 +480,7 @@ def test_bad_input_raises_naming_the_argument(fname, change, exc, match):
 def test_every_public_function_has_rows():
     public = {n for n in F.__all__ if callable(getattr(F, n)) and n != "SampledGrads"}
     public |= set(S.__all__)
-    public -= {"get_num_threads", "threading_layer", "LinearGrads"}   # no arguments; a tuple type
+    public -= {"get_num_threads", "threading_layer", "LinearGrads", "ShardStats"}   # no arguments; tuple types
     covered = {p.values[0] for p in CASES}
     assert public <= covered, sorted(public - covered)
     assert covered <= public | {"FixedUnigramSampler"}

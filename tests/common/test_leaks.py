@@ -62,6 +62,11 @@ O = {"out": np.empty((8, 512)), "lse": np.empty(8), "lsek": np.empty((8, 1)),
      "out5": np.empty((2, 3, 2, 5, 6))}
 
 
+def _shards():
+    return (F.linear_cross_entropy_stats(D["h"], D["W"][:100], D["lab"][:, 0]),
+            F.linear_cross_entropy_stats(D["h"], D["W"][100:], D["lab"][:, 0], class_start=100))
+
+
 def _sampled(f):
     return [
         lambda: f(D["W"], D["b"], D["lab"], D["h"], 40, 300, num_true=2, sampled_values=D["sv"]),
@@ -103,6 +108,13 @@ CALLS = {
         lambda: F.linear_cross_entropy_with_grad(D["h"], D["W"], D["lab"][:, 0], linear_bias=D["b"],
                                                  weight=D["b"] ** 2, label_smoothing=0.1),
         lambda: F.linear_cross_entropy_with_grad(D["h"], D["W"], D["lab"][:, 0], softcap=5.0)],
+    "linear_cross_entropy_stats": [
+        lambda: F.linear_cross_entropy_stats(D["h"], D["W"][3:], D["lab"][:, 0], class_start=3,
+                                             linear_bias=D["b"][3:], softcap=5.0)],
+    "merge_shard_stats": [lambda: F.merge_shard_stats(*_shards())],
+    "cross_entropy_from_stats": [
+        lambda: F.cross_entropy_from_stats(F.merge_shard_stats(*_shards()), D["lab"][:, 0],
+                                           label_smoothing=0.1, z_loss=1e-3)],
     "cross_entropy_with_grad": [
         lambda: F.cross_entropy_with_grad(D["x"], D["t"]),
         lambda: F.cross_entropy_with_grad(D["x"], D["t"], grad_out=O["out"], reduction="sum"),
@@ -236,7 +248,7 @@ def test_no_growth_over_many_errors(name):
 
 def test_every_public_function_is_exercised():
     public = {n for n in F.__all__ if callable(getattr(F, n))} | set(S.__all__)
-    public -= {"SampledGrads", "LinearGrads", "FixedUnigramSampler",  # FIXED is called
+    public -= {"SampledGrads", "LinearGrads", "ShardStats", "FixedUnigramSampler",  # FIXED is called
                "set_num_threads", "get_num_threads", "show_config",   # threads_and_config
                "threading_layer"}
     assert public <= set(CALLS), sorted(public - set(CALLS))

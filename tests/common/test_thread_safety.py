@@ -77,6 +77,15 @@ def build_cases(n, c, dtype, seed=0, sampled=(64, 16, 2000, 100)):
                                                                z_loss=1e-3),
         "linear_cross_entropy_with_grad": lambda: F.linear_cross_entropy_with_grad(
             h, W, lab[:, 0], softcap=10.0, label_smoothing=0.1),
+        "linear_cross_entropy_stats": lambda: F.linear_cross_entropy_stats(
+            h, W[2:], lab[:, 0], linear_bias=b[2:], class_start=2),
+        "merge_shard_stats": lambda: F.merge_shard_stats(
+            F.linear_cross_entropy_stats(h, W[:2], lab[:, 0]),
+            F.linear_cross_entropy_stats(h, W[2:], lab[:, 0], class_start=2)),
+        "cross_entropy_from_stats": lambda: F.cross_entropy_from_stats(F.merge_shard_stats(
+            F.linear_cross_entropy_stats(h, W[:2], lab[:, 0]),
+            F.linear_cross_entropy_stats(h, W[2:], lab[:, 0], class_start=2)), lab[:, 0],
+            label_smoothing=0.1),
         "sigmoid": lambda: F.sigmoid(x),
         "log_sigmoid": lambda: F.log_sigmoid(xt),
         "bce": lambda: F.binary_cross_entropy_with_logits(x, zsoft, pos_weight=w),
@@ -124,7 +133,7 @@ def test_cases_cover_every_public_function():
               "bce_with_grad": "binary_cross_entropy_with_logits_with_grad",
               "focal_with_grad": "sigmoid_focal_loss_with_grad"}.get(k, k) for k in names}
     public = {n for n in F.__all__ if callable(getattr(F, n))} | set(S.__all__)
-    public -= {"SampledGrads", "LinearGrads", "set_num_threads", "get_num_threads", "show_config",
+    public -= {"SampledGrads", "LinearGrads", "ShardStats", "set_num_threads", "get_num_threads", "show_config",
                "threading_layer"}
     assert public <= names, sorted(public - names)
 
