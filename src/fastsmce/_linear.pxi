@@ -76,6 +76,25 @@ num_classes and weight_sum of the shard.  merge_shard_stats combines shards exac
 cross_entropy_from_stats gives the loss."""
 
 
+# The element-wise kernels between the matrix products run on the calling thread unless
+# _LIN_THREADS: they are ~2% of the work, and an OpenMP team woken between BLAS calls
+# fights BLAS's own spinning threads for the cores (measured, 2 cores, N=256 D=64 V=3000
+# float32: 43 ms with the team, 2.5 ms without; OMP_WAIT_POLICY=passive: 2.3 ms).
+cdef bint _LIN_THREADS = False
+
+
+cdef inline void _lin_plan(Plan *p, int64_t rows, int64_t cols) noexcept:
+    _plan(p, rows, cols, 0, 1, 0 if _LIN_THREADS else INT64_MAX)
+
+
+def _set_linear_threads(flag):
+    """whether the linear path's element-wise kernels use fastsmce's threads (benchmarks)"""
+    global _LIN_THREADS
+    old = _LIN_THREADS
+    _LIN_THREADS = bool(flag)
+    return old
+
+
 cdef struct LinJob:
     fs_dtype dt
     fs_xent_args base           # options; pointers set per task
@@ -123,6 +142,14 @@ cdef class _LinearStep:
     cdef int64_t N, D, V, isz, ign, count, class0
     cdef double eps, zl, cap, denom, wsum, filt
     cdef public int64_t tiles, skipped
+    cdef bint wt                # W Fortran-ordered (column-major V x D, ld V)
+
+    cdef inline char *_wblk(self, int64_t v0) noexcept nogil:
+        """the block of W from class v0, and (_wld) its leading dimension"""
+        return <char *>cnp.PyArray_DATA(self.W) + v0 * (1 if self.wt else self.D) * self.isz
+
+    cdef inline int _wld(self) noexcept nogil:
+        return self.V if self.wt else self.D
 
     cdef int validate(self, input, linear_weight, target, linear_bias, weight, ignore_index,
                       label_smoothing, z_loss, softcap, filter_eps=None, bint shard=False) except -1:
@@ -144,7 +171,11 @@ cdef class _LinearStep:
         self.batch_shape = self.in_shape[:X.ndim - 1]
         self.N = int(np.prod(self.batch_shape))
         self.X = _c_contig(X.reshape(self.N, self.D), self.dtype)
-        self.W = _c_contig(W, self.dtype)
+        # W as it comes when C- or Fortran-contiguous (an LM head stored as its transpose,
+        # D x V, arrives as a Fortran-ordered V x D view): BLAS reads either, no copy of W
+        self.wt = bool(W.flags.f_contiguous and not W.flags.c_contiguous and W.dtype == self.dtype
+                       and cnp.PyArray_ISALIGNED(W))
+        self.W = W if self.wt else _c_contig(W, self.dtype)
         self.b = _c_contig(b, self.dtype) if b is not None else None
         self.dt = _dtype_of(self.W)
         self.isz = cnp.PyArray_ITEMSIZE(self.W)
@@ -197,8 +228,7 @@ cdef class _LinearStep:
         # column-major view: Z^T = W_blk X_c^T, the bias first as a rank-1 product
         if bp != NULL:
             _gemm(self.dt, b'N', b'T', vb, nr, 1, bp, vb, cnp.PyArray_DATA(self.ones), nr, zp, ld)
-        _gemm_acc(self.dt, b'T', b'N', vb, nr, Di,
-                  <char *>cnp.PyArray_DATA(self.W) + v0 * self.D * self.isz, Di,
+        _gemm_acc(self.dt, b'N' if self.wt else b'T', b'N', vb, nr, Di, self._wblk(v0), self._wld(),
                   <char *>cnp.PyArray_DATA(self.X) + r0 * self.D * self.isz, Di, zp, ld, bp != NULL)
 
     cdef void _grad_products(self, int64_t r0, int nr, int64_t v0, int vb, char *zp, int ld,
@@ -207,8 +237,8 @@ cdef class _LinearStep:
         the gradient block (nr x vb, row stride ld) in Z"""
         cdef int Di = self.D
         cdef int64_t isz = self.isz
-        _gemm_acc(self.dt, b'N', b'N', Di, nr, vb, <char *>cnp.PyArray_DATA(self.W) + v0 * self.D * isz,
-                  Di, zp, ld, dxp + r0 * self.D * isz, Di, acc_x)
+        _gemm_acc(self.dt, b'T' if self.wt else b'N', b'N', Di, nr, vb, self._wblk(v0), self._wld(),
+                  zp, ld, dxp + r0 * self.D * isz, Di, acc_x)
         _gemm_acc(self.dt, b'N', b'T', Di, vb, nr, <char *>cnp.PyArray_DATA(self.X) + r0 * self.D * isz,
                   Di, zp, ld, dwp + v0 * self.D * isz, Di, acc_w)
         if dbp != NULL:
@@ -291,7 +321,7 @@ cdef class _LinearStep:
             j.loss = <double *>cnp.PyArray_DATA(self.losses) + c0
             if self.lse is not None:
                 j.lse = <double *>cnp.PyArray_DATA(self.lse) + c0
-            _plan(&p, nr, V, 0, 1, 0)
+            _lin_plan(&p, nr, V)
             with nogil:
                 self._logits(c0, nr, 0, vb, zp, vb)
                 err = _run(&p, _lin_task, &j)
@@ -334,7 +364,7 @@ cdef class _LinearStep:
             j.blk.cols = vb
             j.blk.class0 = self.class0 + v0
             j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * self.isz if self.w is not None else NULL
-            _plan(&p, nr, vb, 0, 1, 0)
+            _lin_plan(&p, nr, vb)
             with nogil:
                 self._logits(r0, nr, v0, vb, zp, ld)
                 err = _run(&p, _stats_task, &j)
@@ -393,7 +423,7 @@ cdef class _LinearStep:
                 j.blk.cols = vb
                 j.blk.class0 = v0
                 j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * isz if self.w is not None else NULL
-                _plan(&p, nr, vb, 0, 1, 0)
+                _lin_plan(&p, nr, vb)
                 with nogil:
                     self._logits(r0, nr, v0, vb, zp, ld)
                     err = _run(&p, _grad_task, &j)

@@ -12,6 +12,12 @@ Candidates, timed interleaved in one run (``fastsmce.bench.timing``):
 * ``torch_chunked``: the same with ``LinearCrossEntropyOptions()`` (its chunked path);
   target: >= 2x slower than fastsmce.
 
+With ``--paths``, also each path of fastsmce forced (``fastsmce_rows``: chunks of rows with
+all their logits; ``fastsmce_blocks``: two sweeps over blocks of 512 classes): the figures
+behind the automatic choice.  ``--filter EPS`` times ``filter_eps=EPS`` against the exact
+gradients on peaked, trained-model-like logits (see ``make_peaked_problem``) and reports the
+share of tiles skipped and the gradients' error.
+
 Peak RSS growth of one call of each, measured from outside in a fresh subprocess (so that
 allocations in C, BLAS and PyTorch count): target: fastsmce <= its gradients' size + 64 MiB
 and <= PyTorch's chunked path.  Every candidate's loss is checked against fastsmce's first.
@@ -44,6 +50,51 @@ def make_problem(N, D, V, dtype="float32", seed=0):
     return X, W, t
 
 
+def make_peaked_problem(N, D, V, dtype="float32", seed=0, sharpness=16.0):
+    """Logits like a trained LM head's: unit-norm class rows, a Zipf log-prior as the bias,
+    Zipf-distributed targets, each input ``sharpness`` times its target's row plus noise:
+    the target's probability is high and most others are tiny, mostly so in the rare
+    classes (the high ids)."""
+    rng = np.random.default_rng(seed)
+    W = rng.standard_normal((V, D), dtype=np.float32)
+    W /= np.linalg.norm(W, axis=1, keepdims=True)
+    prior = 1.0 / np.arange(1, V + 1)
+    prior /= prior.sum()
+    b = np.log(prior).astype(dtype)
+    t = rng.choice(V, N, p=prior)
+    X = sharpness * W[t] + 0.3 * rng.standard_normal((N, D), dtype=np.float32)
+    return X.astype(dtype, copy=False), W.astype(dtype, copy=False), b, t
+
+
+def run_filter(N, D, V, dtype, eps, budget):
+    """filter_eps=eps against exact gradients on peaked logits: times, skipped tiles, error"""
+    X, W, b, t = make_peaked_problem(N, D, V, dtype)
+    exact = fastsmce.linear_cross_entropy_with_grad(X, W, t, linear_bias=b)
+    got = fastsmce.linear_cross_entropy_with_grad(X, W, t, linear_bias=b, filter_eps=eps)
+    tiles, skipped = _core._linear_filter_stats()
+    err = {k: float(np.abs(g.astype(np.float64) - e).max() / max(np.abs(e).max(), 1e-300))
+           for k, g, e in zip(("input", "linear_weight", "linear_bias"), got[1], exact[1])}
+    cfg = TimingConfig(block_time=1e-3, budget=budget, min_repeats=3)
+    fns = {"exact": lambda: fastsmce.linear_cross_entropy_with_grad(X, W, t, linear_bias=b),
+           "filtered": lambda: fastsmce.linear_cross_entropy_with_grad(X, W, t, linear_bias=b,
+                                                                      filter_eps=eps)}
+    med = {k: v.median for k, v in time_interleaved(fns, cfg).items()}
+    return {"shape": [N, D, V], "dtype": dtype, "filter_eps": eps, "seconds": med,
+            "tiles": tiles, "skipped": skipped, "relative_error": err,
+            "loss_exact": float(exact[0]), "loss_filtered": float(got[0])}
+
+
+def report_filter(r):
+    N, D, V = r["shape"]
+    med, err = r["seconds"], r["relative_error"]
+    print(f"filter_eps={r['filter_eps']:g} on peaked logits, N={N} D={D} V={V} {r['dtype']}: "
+          f"exact {med['exact']:.3f} s, filtered {med['filtered']:.3f} s "
+          f"(speed-up {med['exact'] / med['filtered']:.2f}x); tiles skipped "
+          f"{r['skipped']}/{r['tiles']} ({r['skipped'] / max(r['tiles'], 1):.0%}); max |error| / "
+          f"max |grad|: input {err['input']:.1e}, weight {err['linear_weight']:.1e}, "
+          f"bias {err['linear_bias']:.1e}; loss unchanged: {r['loss_exact'] == r['loss_filtered']}")
+
+
 def _torch_step(X, W, t, chunked):
     try:
         import torch
@@ -73,7 +124,17 @@ def _torch_step(X, W, t, chunked):
     return step
 
 
-def candidates(X, W, t, use_torch=True):
+def _forced(path, X, W, t):
+    def step():
+        old = _core._set_linear_path(path)
+        try:
+            return float(fastsmce.linear_cross_entropy_with_grad(X, W, t)[0])
+        finally:
+            _core._set_linear_path(old)
+    return step
+
+
+def candidates(X, W, t, use_torch=True, paths=False):
     """name -> (callable returning the loss or None, loss to check against or None)"""
     N, D = X.shape
     V = W.shape[0]
@@ -83,6 +144,9 @@ def candidates(X, W, t, use_torch=True):
 
     out = {"fastsmce": (step, None)}
     ref = step()
+    if paths:
+        out["fastsmce_rows"] = (_forced(1, X, W, t), ref)
+        out["fastsmce_blocks"] = (_forced(2, X, W, t), ref)
     G = np.empty((N, V), dtype=X.dtype)
     dX = np.empty_like(X)
     dW = np.empty_like(W)
@@ -135,9 +199,9 @@ def peak_rss_growth(N, D, V, name):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_shape(N, D, V, dtype, budget, use_torch, memory):
+def run_shape(N, D, V, dtype, budget, use_torch, memory, paths=False):
     X, W, t = make_problem(N, D, V, dtype)
-    cands = candidates(X, W, t, use_torch)
+    cands = candidates(X, W, t, use_torch, paths)
     fast_loss = float(cands["fastsmce"][0]())
     for name, (fn, want) in cands.items():
         if want is not None:
@@ -150,7 +214,7 @@ def run_shape(N, D, V, dtype, budget, use_torch, memory):
     mem = {}
     if memory:
         for name in cands:
-            if name != "floor":
+            if name in ("fastsmce", "torch_ref", "torch_chunked"):
                 mem[name] = peak_rss_growth(N, D, V, name)
     grads = X.nbytes + W.nbytes
     return {"shape": [N, D, V], "dtype": dtype, "loss": fast_loss, "seconds": med,
@@ -163,14 +227,20 @@ def report(r):
     f = med["fastsmce"]
     print(f"linear cross-entropy loss + grads, N={N} D={D} V={V} {r['dtype']}, "
           f"{fastsmce.get_num_threads()} threads; median s, interleaved")
-    rows = [("fastsmce", "", ""), ("floor", "fastsmce / floor", "<= 1.15"),
+    rows = [("fastsmce", "", ""), ("fastsmce_rows", "", ""), ("fastsmce_blocks", "", ""),
+            ("floor", "fastsmce / floor", "<= 1.15"),
             ("torch_ref", "torch_ref / fastsmce", ">= 1.25"),
             ("torch_chunked", "torch_chunked / fastsmce", ">= 2")]
     for key, ratio, target in rows:
         if key not in med:
-            print(f"  {key:14s} {'not available':>10s}")
+            if not key.startswith("fastsmce_"):
+                print(f"  {key:14s} {'not available':>10s}")
             continue
-        x = "" if not ratio else (f / med[key] if key == "floor" else med[key] / f)
+        if key.startswith("fastsmce_"):
+            ratio, target = f"{key} / floor", "-"
+        x = "" if not ratio else (f / med[key] if key == "floor" else
+                                  med[key] / med["floor"] if key.startswith("fastsmce_") else
+                                  med[key] / f)
         text = f"{ratio} = {x:.3f} (target {target})" if ratio else ""
         m = mem.get(key)
         mtext = f"peak RSS +{m / 2**20:7.1f} MiB" if m is not None else ""
@@ -191,6 +261,9 @@ def main(argv=None):
     p.add_argument("--time", type=float, default=3.0, help="timing budget per candidate, s")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
+    p.add_argument("--paths", action="store_true", help="also time each path of fastsmce forced")
+    p.add_argument("--filter", type=float, metavar="EPS",
+                   help="time filter_eps=EPS against exact gradients on peaked logits instead")
     a = p.parse_args(argv)
     if a.shapes:
         shapes = [tuple(int(v) for v in s.split(",")) for s in a.shapes.split(";")]
@@ -198,9 +271,13 @@ def main(argv=None):
         shapes = SHAPES_QUICK if a.quick else SHAPES_FULL
     out = []
     for N, D, V in shapes:
-        r = run_shape(N, D, V, a.dtype, 0.5 if a.quick else a.time, not a.no_torch,
-                      not (a.no_memory or a.quick))
-        report(r)
+        if a.filter is not None:
+            r = run_filter(N, D, V, a.dtype, a.filter, 0.5 if a.quick else a.time)
+            report_filter(r)
+        else:
+            r = run_shape(N, D, V, a.dtype, 0.5 if a.quick else a.time, not a.no_torch,
+                          not (a.no_memory or a.quick), a.paths)
+            report(r)
         out.append(r)
     return out
 
