@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from numpy.exceptions import AxisError
 
-from libc.stdint cimport int64_t, uint64_t, INT64_MAX
+from libc.stdint cimport int64_t, uint64_t
 from libc.stdlib cimport malloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport log, fabs, INFINITY, NAN

@@ -76,22 +76,24 @@ num_classes and weight_sum of the shard.  merge_shard_stats combines shards exac
 cross_entropy_from_stats gives the loss."""
 
 
-# The element-wise kernels between the matrix products run on the calling thread unless
-# _LIN_THREADS: they are ~2% of the work, and an OpenMP team woken between BLAS calls
-# fights BLAS's own spinning threads for the cores (measured, 2 cores, N=256 D=64 V=3000
-# float32: 43 ms with the team, 2.5 ms without; OMP_WAIT_POLICY=passive: 2.3 ms).
-cdef bint _LIN_THREADS = False
+# The element-wise kernels between the matrix products open fastsmce's threads only from
+# _LIN_PARALLEL_MIN elements a call: an OpenMP team woken between BLAS calls fights BLAS's
+# own spinning threads for the cores, which costs milliseconds a call (measured, 2 cores,
+# N=256 D=64 V=3000 float32: 43 ms with the team, 2.5 ms on the calling thread;
+# OMP_WAIT_POLICY=passive: 2.3 ms), and the kernels are ~2% of the work.
+cdef int64_t _LIN_PARALLEL_MIN = 1 << 22
 
 
 cdef inline void _lin_plan(Plan *p, int64_t rows, int64_t cols) noexcept:
-    _plan(p, rows, cols, 0, 1, 0 if _LIN_THREADS else INT64_MAX)
+    _plan(p, rows, cols, 0, 1, _LIN_PARALLEL_MIN)
 
 
-def _set_linear_threads(flag):
-    """whether the linear path's element-wise kernels use fastsmce's threads (benchmarks)"""
-    global _LIN_THREADS
-    old = _LIN_THREADS
-    _LIN_THREADS = bool(flag)
+def _set_linear_parallel_min(n):
+    """elements from which the linear path's element-wise kernels use threads; returns the
+    old value (tests, benchmarks)"""
+    global _LIN_PARALLEL_MIN
+    old = _LIN_PARALLEL_MIN
+    _LIN_PARALLEL_MIN = max(0, int(n))
     return old
 
 
