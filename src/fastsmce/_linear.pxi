@@ -251,8 +251,10 @@ cdef class _LinearStep:
         """(d input, d weight, d bias) or Nones; fills self.losses (and self.lse)"""
         cdef int64_t N = self.N, D = self.D, V = self.V
         cdef cnp.ndarray dX = None, dW = None, db = None
+        # (the loss alone takes the blocks whenever the rows need several chunks: one product
+        # either way, and W read once instead of once a chunk)
         cdef bint rows = self.filt < 0 and (_LIN_PATH == 1 or (_LIN_PATH == 0 and (
-            N <= _LIN_BUDGET // (V * self.isz) or V < _LIN_ROWS_MAX_V)))
+            N <= _LIN_BUDGET // (V * self.isz) or (want_grad and V < _LIN_ROWS_MAX_V))))
         self.losses = np.empty(N, dtype=np.float64)
         self.lse = np.empty(N, dtype=np.float64) if self.zl != 0 else None
         self.ones = np.ones(max(N, 1), dtype=self.dtype)

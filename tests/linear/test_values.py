@@ -172,3 +172,28 @@ def test_threads_bit_identical(dtype, rng):
         fastsmce.set_num_threads(None)
         _core._set_linear_parallel_min(old)
     assert res[0] == res[1]
+
+
+def test_a_million_classes_in_float32(rng):
+    """V = 10**6 float32: the statistics fold in float64, so loss and gradients stay within
+    the float32 bound of the float64 reference (logits of order 10: every class counts)"""
+    N, D, V = 8, 16, 10**6
+    X = rng.standard_normal((N, D)).astype(np.float32)
+    W = (rng.standard_normal((V, D)) * 0.8).astype(np.float32)
+    t = rng.integers(0, V, N)
+    Z = X.astype(np.float64) @ W.T.astype(np.float64)
+    m = Z.max(1, keepdims=True)
+    P = np.exp(Z - m)
+    lse = m[:, 0] + np.log(P.sum(1))
+    ref = np.mean(lse - Z[np.arange(N), t])
+    P /= P.sum(1, keepdims=True)
+    P[np.arange(N), t] -= 1
+    P /= N
+    old = _core._set_linear_block(512)      # the real block: d input sums 1954 blocks' products
+    try:
+        loss, g = lce_g(X, W, t, z_loss=0.0)
+    finally:
+        _core._set_linear_block(old)
+    close(loss, ref, np.float32)
+    close(g.input, P @ W.astype(np.float64), np.float32)
+    close(g.linear_weight, P.T @ X.astype(np.float64), np.float32)
