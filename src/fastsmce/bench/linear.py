@@ -92,7 +92,8 @@ def report_filter(r):
           f"(speed-up {med['exact'] / med['filtered']:.2f}x); tiles skipped "
           f"{r['skipped']}/{r['tiles']} ({r['skipped'] / max(r['tiles'], 1):.0%}); max |error| / "
           f"max |grad|: input {err['input']:.1e}, weight {err['linear_weight']:.1e}, "
-          f"bias {err['linear_bias']:.1e}; loss unchanged: {r['loss_exact'] == r['loss_filtered']}")
+          f"bias {err['linear_bias']:.1e}; loss relative difference "
+          f"{abs(r['loss_filtered'] - r['loss_exact']) / abs(r['loss_exact']):.0e} (exact: rounding)")
 
 
 def _torch_step(X, W, t, chunked):
