@@ -1,0 +1,187 @@
+"""fastsmce.special: a drop-in for ``scipy.special``'s softmax family and logistic functions.
+
+``softmax(x, axis=None)``, ``log_softmax(x, axis=None)``, ``logsumexp(a, axis=None, b=None,
+keepdims=False, return_sign=False)``, ``expit(x)`` and ``log_expit(x)`` take SciPy's
+arguments with SciPy's defaults (``axis=None``: every element; tuple axes) and give SciPy's
+results.  Real float32 / float64 inputs without ``b`` or ``return_sign`` run on fastsmce's
+kernels, any axis or axes; everything else (integers, float16, longdouble, complex, ``b``,
+``return_sign``, ufunc keywords, non-NumPy arrays) is handed to SciPy itself, so that
+changing ``from scipy.special import softmax`` to ``from fastsmce.special import softmax``
+changes nothing but the speed.  SciPy's own tests of these functions run against this module
+(tests/special).
+"""
+
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from . import _core
+
+__all__ = ["softmax", "log_softmax", "logsumexp", "expit", "log_expit"]
+
+_FAST = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _scipy():
+    import scipy.special
+
+    return scipy.special
+
+
+def _fast_array(x):
+    """x as a NumPy array when the kernels serve it (real float32 / float64), else None"""
+    if type(x) is not np.ndarray:
+        if not isinstance(x, (list, tuple, float, np.floating)):
+            return None             # other array types (array API), ints, ...: SciPy decides
+        x = np.asarray(x)
+    return x if x.dtype in _FAST else None
+
+
+def _axes(axis, ndim):
+    """the axes as a sorted tuple of non-negative ints (SciPy's / NumPy's errors), or None
+    when they are not plain integers"""
+    if axis is None:
+        return tuple(range(ndim))
+    try:
+        axes = (operator.index(axis),) if not isinstance(axis, tuple) else \
+            tuple(operator.index(a) for a in axis)
+    except TypeError:
+        return None
+    out = tuple(sorted(np.lib.array_utils.normalize_axis_tuple(axes, ndim)))
+    return out
+
+
+def _reduce_last(x, axes):
+    """x with `axes` moved last and merged into one: (view or copy, the kept shape)"""
+    rest = [d for d in range(x.ndim) if d not in axes]
+    y = np.transpose(x, rest + list(axes))
+    kept = y.shape[:len(rest)]
+    return y.reshape(kept + (-1,)), kept
+
+
+def _along(fn, x, axes):
+    """fn(x, axis=-1) over the merged axes, back in x's layout"""
+    if len(axes) == 1:
+        return fn(x, axis=axes[0])
+    if x.ndim == 0:
+        return fn(x.reshape(1), axis=-1).reshape(())
+    y, kept = _reduce_last(x, axes)
+    rest = [d for d in range(x.ndim) if d not in axes]
+    out = fn(y, axis=-1).reshape(tuple(x.shape[d] for d in rest + list(axes)))
+    return np.transpose(out, np.argsort(rest + list(axes)))
+
+
+def _scalar(out, a):
+    return out[()] if a.ndim == 0 else out
+
+
+def _scipy_rows(kernel, name, bad):
+    """kernel(x, axis), with the rows where bad(out) holds redone by SciPy: rows with a
+    non-finite max (SciPy's special values) and softmax's subnormal results, which the
+    kernels' exp flushes to 0"""
+    def fn(x, axis=-1):
+        out = kernel(x, axis=axis)
+        if out.size and bad(out, None):
+            rows = bad(out, axis)
+            if rows.any():
+                with np.errstate(all="ignore"):
+                    ref = getattr(_scipy(), name)(x, axis=axis)
+                np.copyto(out, ref, where=np.expand_dims(rows, axis))
+        return out
+    return fn
+
+
+def _bad_softmax(out, axis):
+    # a 0 (maybe a flushed subnormal) or a NaN: min() is not > 0
+    return not out.min() > 0 if axis is None else ((out == 0) | np.isnan(out)).any(axis=axis)
+
+
+def _bad_log_softmax(out, axis):
+    return np.isnan(out.sum()) if axis is None else np.isnan(out).any(axis=axis)
+
+
+_softmax = _scipy_rows(_core.softmax, "softmax", _bad_softmax)
+_log_softmax = _scipy_rows(_core.log_softmax, "log_softmax", _bad_log_softmax)
+
+
+def softmax(x, axis=None):
+    """``scipy.special.softmax``: exp(x) / sum(exp(x)) over ``axis`` (None: all elements)"""
+    a = _fast_array(x)
+    axes = _axes(axis, a.ndim) if a is not None else None
+    if axes is None or a.size == 0:
+        return _scipy().softmax(x, axis=axis)
+    return _scalar(_along(_softmax, a, axes), a)
+
+
+def log_softmax(x, axis=None):
+    """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis`` (None: all elements)"""
+    a = _fast_array(x)
+    axes = _axes(axis, a.ndim) if a is not None else None
+    if axes is None or a.size == 0:
+        return _scipy().log_softmax(x, axis=axis)
+    return _scalar(_along(_log_softmax, a, axes), a)
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``scipy.special.logsumexp``: log(sum(b * exp(a))) over ``axis`` (None: all elements);
+    the kernels serve real float32 / float64 ``a`` without ``b`` or ``return_sign``"""
+    x = _fast_array(a) if b is None and not return_sign else None
+    axes = _axes(axis, x.ndim) if x is not None else None
+    if axes is None or x.size == 0 or not axes:
+        return _scipy().logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+    y, kept = _reduce_last(x, axes)
+    out = _core.logsumexp(y, axis=-1)
+    if np.ndim(out) == 0:
+        out = np.array(out)
+    small = np.abs(out) < 0.5
+    if small.any():
+        # M + log(S) cancels when the result is near 0 (gh-18295: [0, -40] gives 4.2e-18):
+        # those rows again as M + log1p(sum of the other terms), in float64
+        out[small] = _lse_log1p(y[small]).astype(out.dtype)
+    if keepdims:
+        out = out.reshape(tuple(1 if d in axes else n for d, n in enumerate(x.shape)))
+    return out[()] if np.ndim(out) == 0 else out
+
+
+def _lse_log1p(rows):
+    """logsumexp of each row, float64, as max + log1p(sum of exp(x - max) but one max)"""
+    r = rows.astype(np.float64)
+    m = r.max(axis=-1, keepdims=True)
+    with np.errstate(all="ignore"):
+        e = np.exp(r - m)
+        first = np.argmax(r, axis=-1)
+        e[np.arange(len(r)), first] = 0.0
+        res = m[:, 0] + np.log1p(e.sum(axis=-1))
+    # infinities and NaN as the kernel has them (inf - inf would be NaN here)
+    bad = ~np.isfinite(m[:, 0])
+    res[bad] = _core.logsumexp(rows[bad], axis=-1) if bad.any() else res[bad]
+    return res
+
+
+# where exp(-x) falls below the smallest normal the kernels' log_expit gives 0 and SciPy
+# the subnormal -exp(-x) (x > _TINY); SciPy's expit gives 0 there as the kernels do
+_TINY = {np.dtype(np.float32): -np.log(np.finfo(np.float32).tiny),
+         np.dtype(np.float64): -np.log(np.finfo(np.float64).tiny)}
+
+
+def _elementwise(name, kernel, x, args, kwargs):
+    a = _fast_array(x) if not args and not kwargs else None
+    if a is None:
+        return getattr(_scipy(), name)(x, *args, **kwargs)
+    out = kernel(a)
+    if name == "log_expit" and a.size and a.max() > _TINY[a.dtype]:
+        far = a > _TINY[a.dtype]
+        out[far] = -np.exp(-a[far])
+    return _scalar(out, a)
+
+
+def expit(x, *args, **kwargs):
+    """``scipy.special.expit`` (the logistic sigmoid); ufunc keywords go to SciPy"""
+    return _elementwise("expit", _core.sigmoid, x, args, kwargs)
+
+
+def log_expit(x, *args, **kwargs):
+    """``scipy.special.log_expit`` (log of the logistic sigmoid); ufunc keywords go to SciPy"""
+    return _elementwise("log_expit", _core.log_sigmoid, x, args, kwargs)
