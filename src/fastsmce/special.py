@@ -102,26 +102,27 @@ def _bad_log_softmax(out, axis):
     return np.isnan(out.sum()) if axis is None else np.isnan(out).any(axis=axis)
 
 
-_softmax = _scipy_rows(_core.softmax, "softmax", _bad_softmax)
-_log_softmax = _scipy_rows(_core.log_softmax, "log_softmax", _bad_log_softmax)
+def _normalizer(name, kernel, bad, doc):
+    """scipy.special.<name>(x, axis=None) on the kernels"""
+    fast = _scipy_rows(kernel, name, bad)
+
+    def fn(x, axis=None):
+        a = _fast_array(x)
+        axes = _axes(axis, a.ndim) if a is not None else None
+        if axes is None or a.size == 0:
+            return getattr(_scipy(), name)(x, axis=axis)
+        return _scalar(_along(fast, a, axes), a)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
 
 
-def softmax(x, axis=None):
-    """``scipy.special.softmax``: exp(x) / sum(exp(x)) over ``axis`` (None: all elements)"""
-    a = _fast_array(x)
-    axes = _axes(axis, a.ndim) if a is not None else None
-    if axes is None or a.size == 0:
-        return _scipy().softmax(x, axis=axis)
-    return _scalar(_along(_softmax, a, axes), a)
-
-
-def log_softmax(x, axis=None):
-    """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis`` (None: all elements)"""
-    a = _fast_array(x)
-    axes = _axes(axis, a.ndim) if a is not None else None
-    if axes is None or a.size == 0:
-        return _scipy().log_softmax(x, axis=axis)
-    return _scalar(_along(_log_softmax, a, axes), a)
+softmax = _normalizer("softmax", _core.softmax, _bad_softmax, """``scipy.special.softmax``:
+exp(x) / sum(exp(x)) over ``axis`` (None: all elements; an int or a tuple of ints)""")
+log_softmax = _normalizer("log_softmax", _core.log_softmax, _bad_log_softmax,
+                          """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis``
+(None: all elements; an int or a tuple of ints)""")
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
