@@ -47,9 +47,12 @@ fs_isa fs_init(const char *request, int *downgraded) {
             flag = 2;
         }
     }
-    while (want > 0 && !fs_isa_supported((fs_isa)want)) {
-        want--;
+    if (!fs_isa_supported((fs_isa)want)) {
+        /* the best path this CPU runs (a request of another architecture's path,
+         * e.g. "neon" on x86, must not land on that row's neighbours) */
         if (!flag && request && request[0]) flag = 1;
+        want = FS_ISA_COUNT - 1;
+        while (want > 0 && !fs_isa_supported((fs_isa)want)) want--;
     }
     fs_active = (fs_isa)want;
     fs_cur[0] = fs_isas[want].table[0];

@@ -31,16 +31,17 @@ typedef enum {
 } fs_status;
 
 /* The instruction sets, one per row of FS_ISA_LIST (csrc/isa.h), in preference
- * order: FS_ISA_SCALAR = 0, FS_ISA_AVX2 = 1, FS_ISA_AVX512 = 2, then FS_ISA_COUNT
+ * order: FS_ISA_SCALAR = 0, FS_ISA_AVX2 = 1, FS_ISA_AVX512 = 2, FS_ISA_NEON = 3,
+ * FS_ISA_SVE = 4, then FS_ISA_COUNT
  * (new rows are appended before FS_ISA_COUNT; existing values never change). */
 #define FS_ISA_ENUM_(ID, name, arch, target, probe) FS_ISA_##ID,
 typedef enum { FS_ISA_LIST(FS_ISA_ENUM_) FS_ISA_COUNT } fs_isa;
 #undef FS_ISA_ENUM_
 
 /* ---- dispatch ---------------------------------------------------------- */
-/* Probe the CPU (cpuid + xgetbv) and select the best compiled path, or the
- * path named by `request` (a name of csrc/isa.h: "scalar", "avx2", "avx512";
- * NULL or "" = best).
+/* Probe the CPU (x86: cpuid + xgetbv; Linux AArch64: getauxval(AT_HWCAP)) and
+ * select the best compiled path, or the path named by `request` (a name of
+ * csrc/isa.h: "scalar", "avx2", "avx512", "neon", "sve"; NULL or "" = best).
  * Returns the active path.  *downgraded is set to 1 when the request names a
  * path the CPU or the build cannot run (the best available one is used), and
  * to 2 when the request is not a known name. */

@@ -19,6 +19,11 @@
  * push the target (gcc/clang: per function, with a pragma), once to pop it */
 #define FS_BASELINE
 #if defined(__clang__)
+#define FS_TARGET_GCC_CLANG(gcc, clang) FS_TARGET(clang)
+#else
+#define FS_TARGET_GCC_CLANG(gcc, clang) FS_TARGET(gcc)
+#endif
+#if defined(__clang__)
 #define FS_TARGET(s) _Pragma(FS_STR(clang attribute push(__attribute__((target(s))), apply_to = function)))
 #elif defined(__GNUC__)
 #define FS_TARGET(s) _Pragma("GCC push_options") _Pragma(FS_STR(GCC target(s)))
@@ -47,6 +52,7 @@ FS_ISA_ROW(FS_ISA_TARGET_)
 #endif
 FS_ISA_ROW(FS_ISA_TARGET_)
 #undef FS_TARGET
+#undef FS_TARGET_GCC_CLANG
 #undef FS_BASELINE
 
 #define FS_KERNEL_INIT_(ret, name, params) name,

@@ -66,4 +66,19 @@ static int fs_cpu_avx512(void) {
     return fs_cpu_x86_avx2(&ebx7, &xcr0) && (ebx7 & (1u << 16)) && (xcr0 & 0xE6) == 0xE6;
 }
 #endif /* FS_ARCH_X86 */
+
+#if FS_ARCH_ARM64
+/* Advanced SIMD is part of every AArch64 CPU (the Linux, macOS and Windows ABIs
+ * require it) */
+static int fs_cpu_neon(void) { return 1; }
+#endif
+
+#if FS_ARCH_ARM64_SVE
+#include <sys/auxv.h>
+#ifndef HWCAP_SVE
+#define HWCAP_SVE (1UL << 22) /* <asm/hwcap.h>; older libc headers lack it */
+#endif
+/* the kernel reports SVE (it is enabled for user space); any vector length */
+static int fs_cpu_sve(void) { return (getauxval(AT_HWCAP) & HWCAP_SVE) != 0; }
+#endif /* FS_ARCH_ARM64_SVE */
 #endif

@@ -5,7 +5,15 @@
  * these loops for the baseline ISA (SSE2, NEON).
  *
  * Vector API (every backend provides exactly these, on the element type T):
- *   V, VL                   vector type and lane count
+ *   V, VL                   vector type and lane count (VL an integer expression:
+ *                           a constant on the fixed-width ISAs, read from the
+ *                           CPU on SVE, so never an array size or a case label)
+ *   FS_VLMAX                a compile-time constant >= VL: the size of lane scratch
+ *                           arrays (T lanes[FS_VLMAX]); VL on fixed-width ISAs
+ *   VS, vs_get(&s), vs_set(&s, v)   a vector that lives in memory: what an array
+ *                           element or a struct member holds (V may be sizeless,
+ *                           as on SVE, where it can be neither); V itself on the
+ *                           fixed-width ISAs
  *   v_set1 v_loadu v_storeu unaligned full-vector access
  *   v_loadp(p, k, fill)     first k (< VL) lanes from p, the rest `fill`
  *   v_storep(p, v, k)       store the first k lanes only
@@ -38,6 +46,7 @@ typedef uint64_t fs_uint;
 typedef uint32_t fs_uint;
 #endif
 typedef struct { T l[VL]; } V;
+#include "fixed.h"
 
 #define FS_LANES(stmt) do { int j_; for (j_ = 0; j_ < VL; j_++) { stmt; } } while (0)
 

@@ -1,6 +1,7 @@
 /* The operations AVX2 and AVX-512 spell alike: included by avx2.h and avx512.h
  * once they have defined V, T and FS_MM(op) (the _mm256_ / _mm512_ intrinsic of
  * the element type).  API: see scalar.h. */
+#include "fixed.h"
 FS_INLINE V v_set1(T a) { return FS_MM(set1)(a); }
 FS_INLINE V v_loadu(const T *p) { return FS_MM(loadu)(p); }
 FS_INLINE void v_storeu(T *p, V v) { FS_MM(storeu)(p, v); }

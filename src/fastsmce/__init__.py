@@ -1,7 +1,7 @@
 """fastsmce: fast, stable softmax, cross-entropy, sigmoid / binary cross-entropy and
 sampled softmax for NumPy arrays.
 
-A SIMD C core (AVX-512, AVX2+FMA, portable scalar; chosen at import) bound
+A SIMD C core (AVX-512, AVX2+FMA, NEON, SVE, portable scalar; chosen at import) bound
 through Cython with OpenMP threads.  See README.md for the full contract.
 """
 

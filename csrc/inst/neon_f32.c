@@ -1,0 +1,4 @@
+/* the neon path, f32 (see csrc/kernels/instantiate.h) */
+#define FS_ISA neon
+#define FS_F64 0
+#include "../kernels/instantiate.h"
