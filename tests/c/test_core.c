@@ -30,7 +30,7 @@ typedef long double LD;
 
 /* ---- bookkeeping ----------------------------------------------------------- */
 enum { F_EXP, F_SOFTMAX, F_LOGSOFTMAX, F_LSE, F_SMBACK, F_LSMBACK, F_SPECIAL, F_XENT, F_SIGMOID, F_BCE,
-       F_FOCAL, F_SAMPLER, F_SAMPLED, F_DETERM, NFAM };
+       F_FOCAL, F_SAMPLER, F_SAMPLED, F_DETERM, F_LCE, NFAM };
 typedef struct {
     const char *name, *bound;
     long checks, fails;
@@ -52,6 +52,7 @@ static fam_t fam[NFAM] = {
     {"samplers", "exact (deterministic, in range, unique)"},
     {"sampled softmax / NCE", "1e-5 / 1e-12 rtol + 1e-5 / 1e-13 atol"},
     {"determinism", "bit-identical (split vs whole, repeated calls); fold of a long row <= 4 ulp (see NOTE)"},
+    {"class blocks (lce)", "as cross_entropy: lse, target logit, grad rtol 2e-5 / 1e-12 + atol; block maxima cover |grad|"},
 };
 static int nprinted;
 
@@ -444,6 +445,8 @@ static void test_xent_case(int64_t rows, int64_t cols, int layout, int opt, int 
     }
     free(x); free(t); free(g); free(w); free(lab); free(loss); free(lse);
 }
+
+#include "test_lce.inc"
 
 /* ---- sigmoid, log_sigmoid, BCE, focal ------------------------------------------------ */
 static LD sp_ld(LD x) { return (x > 0 ? x : 0) + log1pl(expl(-fabsl(x))); } /* softplus */
@@ -839,6 +842,16 @@ int main(int argc, char **argv) {
                 for (n = 1; n <= 70; n += 7 + 6 * quick) test_xent_case(5, n, L_ROWS, xo[o], 0), test_xent_case(1, quick ? 100 + n : 1000 + n, L_ROWS, xo[o], 0);
         }
         lap("xent");
+        {
+            static const int lo[] = {0, LC_W, LC_SMOOTH, LC_CAP, LC_Z, LC_W | LC_SMOOTH | LC_CAP | LC_Z | LC_IGNORE};
+            static const int64_t blocks[] = {1, 5, 16, 64};
+            int o, bi;
+            for (o = 0; o < 6; o++)
+                for (bi = 0; bi < 4; bi++)
+                    for (n = 1; n <= 70; n += quick ? 23 : 9) test_lce_case(5, n, blocks[bi], lo[o]);
+            if (!quick) test_lce_case(3, 3001, 512, LC_W | LC_SMOOTH | LC_CAP | LC_Z | LC_IGNORE);
+        }
+        lap("class blocks");
         for (layout = 0; layout < NLAYOUT; layout++) {
             for (n = 1; n <= 70; n += (quick ? 5 : 1)) test_sigmoid_case(3, n, layout);
             test_sigmoid_case(2, quick ? 101 : 1001, layout);
