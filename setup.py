@@ -11,7 +11,8 @@ All metadata lives in pyproject.toml; this file only describes the extension:
   (``FASTSMCE_BUILD_JOBS`` sets how many), the longest first; gcc also gets
   ``--param=sccvn-max-alias-queries-per-access=20`` for the scalar kernel units (see
   FAST_COMPILE_FLAGS).  Never ``-march=native`` (the wheel must
-  run on any x86-64: the C files pick their ISA per function with target pragmas and
+  run on any x86-64 or aarch64 CPU: the C files pick their ISA per function with target
+  pragmas, e.g. avx2 / avx512 on x86 and sve on aarch64 (neon is aarch64's baseline), and
   dispatch at run time) and never ``-ffast-math`` (it breaks NaN/inf semantics);
 * OpenMP: probed by compiling and linking a tiny program with the same compiler.  If
   ``FASTSMCE_NO_OPENMP=1`` is set, the module is built without OpenMP (quietly: it was

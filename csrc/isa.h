@@ -61,11 +61,13 @@
 #endif
 #endif
 /* AArch64 with SVE code: Linux only (the probe reads getauxval(AT_HWCAP); no Apple
- * CPU has SVE), a compiler with the SVE ACLE (<arm_sve.h>) and per-function targets:
- * gcc >= 10 or clang >= 12 */
+ * CPU has SVE), a compiler whose <arm_sve.h> works in functions with an SVE target
+ * attribute: gcc >= 10, clang >= 18 (clang 14's header refuses to be included
+ * without -march=...+sve: tested; any clang built with SVE enabled is fine) */
 #ifndef FS_ARCH_ARM64_SVE
-#if FS_ARCH_ARM64 && defined(__linux__) && \
-    ((defined(__clang__) && __clang_major__ >= 12) || (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10))
+#if FS_ARCH_ARM64 && defined(__linux__) &&                                                \
+    ((defined(__clang__) && (__clang_major__ >= 18 || defined(__ARM_FEATURE_SVE))) ||    \
+     (!defined(__clang__) && defined(__GNUC__) && __GNUC__ >= 10))
 #define FS_ARCH_ARM64_SVE 1
 #else
 #define FS_ARCH_ARM64_SVE 0

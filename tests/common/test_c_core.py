@@ -24,8 +24,8 @@ SKIPPED = 77  # run.sh: the part asked for cannot run on this machine
 def _run(part, timeout):
     if sys.platform == "win32" or shutil.which("bash") is None:
         pytest.skip("tests/c/run.sh needs bash (POSIX)")
-    if not (ROOT / "csrc" / "fastsmce.h").exists():
-        pytest.skip("the C sources (csrc/) are not next to the tests")
+    if not (ROOT / "csrc" / "fastsmce.h").exists() or not RUN.exists():
+        pytest.skip("the C sources (csrc/, tests/c/) are not next to the tests")
     proc = subprocess.run(["bash", str(RUN), part], cwd=ROOT, capture_output=True, text=True,
                           timeout=timeout)
     out = proc.stdout + proc.stderr
