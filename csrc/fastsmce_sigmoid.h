@@ -63,12 +63,17 @@ typedef struct fs_binary_loss_args {
  * after the other, with dense targets and no per-class or per-row operand, are
  * summed as one row).  *bad: 1 when a dense target
  * lies outside [0, 1] or is NaN, else 0 (sparse targets: always 0; the caller
- * validates them).  Sparse rows sum the z = 0 losses of the column runs
- * between the positives, then add each positive's own loss, in double (a
- * correction of a whole-row sum would cancel for large logits).
- * Sparse float32 loss-only calls without a weight varying along the row sum
- * log1p(exp(-|x|)) as the log of a float64 product: absolute error at most
- * ~3e-16 per element instead of a relative one.
+ * validates them).  Sparse rows run through the dense kernels on an O(cols +
+ * 4096)-element zeroed scratch target (groups of whole rows when the rows are
+ * contiguous one after the other), so they cost what dense rows do less the read
+ * of z.  Loss-only sums of sparse rows without a weight varying along the row
+ * skip the z = 0 arithmetic: long rows with few positives (runs of >= 256
+ * columns between them) sum the z = 0 losses of the runs, then add each
+ * positive's own loss in double; other groups with at most 1/8 positives sum a
+ * copy of the logits with the positives masked to -inf, then the packed
+ * positives' losses (a correction of a whole-row sum would cancel for large
+ * logits).  Both sum log1p(exp(-|x|)) in float32 as the log of a float64
+ * product: absolute error at most ~3e-16 per element instead of a relative one.
  * Returns FS_OK, FS_ERR_NOMEM (row scratch for strided rows) or FS_ERR_ARG. */
 int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum, int64_t *bad);
 

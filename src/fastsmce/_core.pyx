@@ -20,8 +20,8 @@ import warnings
 import numpy as np
 from numpy.exceptions import AxisError
 
-from libc.stdint cimport int64_t, uint64_t
-from libc.stdlib cimport malloc, free
+from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport log, fabs, INFINITY, NAN
 from cython.parallel cimport prange

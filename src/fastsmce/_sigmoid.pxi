@@ -103,11 +103,109 @@ cdef bint _is_sparse_target(t):
     return not isinstance(t, np.ndarray) and hasattr(t, "indptr") and hasattr(t, "indices")
 
 
+ctypedef fused _csr_int:
+    int32_t
+    int64_t
+
+ctypedef fused _csr_real:
+    float
+    double
+
+
+cdef bint _csr_indptr_bad(const _csr_int *p, int64_t rows, int64_t *out) noexcept nogil:
+    """whether indptr does not start at 0 or decreases; out (when not NULL): indptr as int64
+    (flat, branch-free loops: the compiler vectorises them)"""
+    cdef int64_t r
+    cdef int64_t down = 0
+    for r in range(rows):
+        down += p[r + 1] < p[r]
+    if out != NULL:
+        for r in range(rows + 1):
+            out[r] = p[r]
+    return p[0] != 0 or down != 0
+
+
+cdef int _csr_indices_scan(const int64_t *indptr, const _csr_int *ix, int64_t rows, int64_t cols,
+                           int64_t *out) noexcept nogil:
+    """1 when an index lies outside [0, cols), else 2 when some row's indices do not
+    strictly increase, else 0; out (when not NULL): the indices as int64.  Flat loops
+    of adds, ors and shifts over all indices (the compiler vectorises them, int64 too),
+    then the steps across row boundaries taken back."""
+    cdef int64_t nnz = indptr[rows], k, r, prev = 0, cm1 = cols - 1
+    cdef int64_t outside = 0
+    cdef uint64_t down = 0
+    for k in range(nnz):
+        outside |= <int64_t>ix[k] | (cm1 - <int64_t>ix[k])      # < 0: some index outside
+    if outside < 0:
+        return 1
+    if out != NULL:
+        for k in range(nnz):
+            out[k] = ix[k]
+    for k in range(1, nnz):     # the sign of ix[k] - ix[k-1] - 1: a step that does not rise
+        down += <uint64_t>(<int64_t>ix[k] - <int64_t>ix[k - 1] - 1) >> 63
+    for r in range(1, rows):
+        k = indptr[r]
+        if k != prev and 0 < k < nnz:
+            down -= ix[k] <= ix[k - 1]
+        prev = k
+    return 2 if down else 0
+
+
+cdef bint _csr_duplicates(const int64_t *indptr, const int64_t *ix, int64_t rows,
+                          unsigned char *seen) noexcept nogil:
+    """whether a column appears twice in a row; seen: cols zeroed flags (left zeroed)"""
+    cdef int64_t r, k
+    cdef bint dup = False
+    for r in range(rows):
+        for k in range(indptr[r], indptr[r + 1]):
+            dup = dup or seen[ix[k]]
+            seen[ix[k]] = 1
+        for k in range(indptr[r], indptr[r + 1]):
+            seen[ix[k]] = 0
+        if dup:
+            return True
+    return False
+
+
+cdef int _csr_values_scan(const _csr_real *d, int64_t nnz) noexcept nogil:
+    """1 when a value lies outside [0, 1] (NaN too), else 2 when every value is 1, else 0
+    (flat counts: vectorised)"""
+    cdef int64_t k, bad = 0, other = 0
+    for k in range(nnz):
+        bad += (d[k] < 0) | (d[k] > 1) | (d[k] != d[k])
+        other += d[k] != 1
+    return 1 if bad else (0 if other else 2)
+
+
+cdef void _f32_to_f64(const float *a, double *b, int64_t n) noexcept nogil:
+    cdef int64_t k
+    for k in range(n):
+        b[k] = a[k]
+
+
+cdef cnp.ndarray _csr_array(a, str what):
+    """a CSR component as a 1-D-checked, aligned, C-contiguous int32 or int64 array (as
+    given when it is one; other dtypes and array-likes become int64)"""
+    cdef cnp.ndarray r
+    if type(a) is np.ndarray:
+        r = a
+        if ((cnp.PyArray_TYPE(r) == cnp.NPY_INT32 or cnp.PyArray_TYPE(r) == cnp.NPY_INT64)
+                and cnp.PyArray_IS_C_CONTIGUOUS(r) and cnp.PyArray_ISALIGNED(r)
+                and not cnp.PyArray_ISBYTESWAPPED(r)):
+            return r
+    return _c_contig(a, np.int64)
+
+
 cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
-    """(indptr int64, indices int64, data float64 or None) of CSR positives, validated:
-    shape (rows, cols), indptr[0] == 0 and non-decreasing, indices in [0, cols),
-    no column twice in a row, data (if any) in [0, 1]."""
-    cdef object indptr, indices, data       # Python-level arrays here (slices, .shape)
+    """(indptr int64, indices int64, data float64 or None) of CSR positives, validated in
+    O(rows + nnz) typed loops: shape (rows, cols), indptr[0] == 0 and non-decreasing,
+    indices in [0, cols), no column twice in a row, data (if any) in [0, 1].  int32 / int64
+    indices and float32 / float64 data are read as given (int64 / float64 ones are used
+    without a copy; all-ones data is dropped)."""
+    cdef cnp.ndarray indptr, indices, data = None, ip64, ix64, d64 = None
+    cdef int64_t nnz
+    cdef int st
+    cdef unsigned char *seen
     fmt = getattr(t, "format", None)
     if fmt is not None and fmt != "csr":
         raise TypeError(f"target: sparse targets must be CSR (got format {fmt!r}); use .tocsr()")
@@ -118,43 +216,70 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     if shape is not None and tuple(shape) != (rows, cols):
         raise ValueError(f"target: sparse shape {tuple(shape)} does not match the logits' "
                          f"shape {(rows, cols)}")
-    indptr = _c_contig(t.indptr, np.int64)
-    indices = _c_contig(t.indices, np.int64)
-    if indptr.ndim != 1 or indptr.size != rows + 1:
+    indptr = _csr_array(t.indptr, "indptr")
+    indices = _csr_array(t.indices, "indices")
+    if cnp.PyArray_NDIM(indptr) != 1 or cnp.PyArray_SIZE(indptr) != rows + 1:
         raise ValueError(f"target: indptr must have {rows + 1} entries (rows + 1); "
-                         f"got shape {indptr.shape}")
-    if indptr[0] != 0 or (rows and np.any(indptr[1:] < indptr[:-1])):
+                         f"got shape {(<object>indptr).shape}")
+    ip64 = indptr if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64 else \
+        cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(indptr), cnp.NPY_INT64, 0)
+    cdef int64_t *ipo = NULL if ip64 is indptr else <int64_t *>cnp.PyArray_DATA(ip64)
+    if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64:
+        st = _csr_indptr_bad(<const int64_t *>cnp.PyArray_DATA(indptr), rows, ipo)
+    else:
+        st = _csr_indptr_bad(<const int32_t *>cnp.PyArray_DATA(indptr), rows, ipo)
+    if st:
         raise ValueError("target: indptr must start at 0 and never decrease")
-    nnz = int(indptr[rows])
-    if indices.ndim != 1 or indices.size < nnz:
-        raise ValueError(f"target: indptr[-1] = {nnz} exceeds the {indices.size} indices")
-    indices = indices[:nnz]
-    if nnz and (indices.min() < 0 or indices.max() >= cols):
+    cdef const int64_t *ip = <const int64_t *>cnp.PyArray_DATA(ip64)
+    nnz = ip[rows]
+    if cnp.PyArray_NDIM(indices) != 1 or cnp.PyArray_SIZE(indices) < nnz:
+        raise ValueError(f"target: indptr[-1] = {nnz} exceeds the {cnp.PyArray_SIZE(indices)} "
+                         f"indices")
+    cdef npy_intp n = nnz
+    ix64 = indices if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64 else \
+        cnp.PyArray_EMPTY(1, &n, cnp.NPY_INT64, 0)
+    cdef int64_t *ixo = NULL if ix64 is indices else <int64_t *>cnp.PyArray_DATA(ix64)
+    with nogil:
+        if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64:
+            st = _csr_indices_scan(ip, <const int64_t *>cnp.PyArray_DATA(indices), rows, cols, ixo)
+        else:
+            st = _csr_indices_scan(ip, <const int32_t *>cnp.PyArray_DATA(indices), rows, cols, ixo)
+    if st == 1:
         raise IndexError(f"target: column index out of range [0, {cols})")
-    if nnz > 1:
-        step = np.diff(indices)
-        inner = np.ones(nnz - 1, dtype=bool)
-        ends = indptr[1:-1]
-        ends = ends[(ends > 0) & (ends < nnz)]
-        inner[ends - 1] = False
-        if np.any(step[inner] <= 0):
-            rowid = np.repeat(np.arange(rows, dtype=np.int64), np.diff(indptr))
-            if np.unique(rowid * cols + indices).size != nnz:
-                raise ValueError("target: a column appears twice in a row of the sparse target")
-    data = getattr(t, "data", None)
-    if data is not None:
-        data = np.asarray(data)
+    if st == 2:
+        seen = <unsigned char *>calloc(max(cols, <int64_t>1), 1)
+        if seen == NULL:
+            raise MemoryError("fastsmce: out of memory for the duplicate check")
+        with nogil:
+            st = _csr_duplicates(ip, <const int64_t *>cnp.PyArray_DATA(ix64), rows, seen)
+        free(seen)
+        if st:
+            raise ValueError("target: a column appears twice in a row of the sparse target")
+    v = getattr(t, "data", None)
+    if v is not None:
+        data = v if type(v) is np.ndarray else np.asarray(v)
         if data.dtype.kind not in "biuf":
             raise TypeError(f"target: sparse data must be real-valued; got dtype {data.dtype}")
-        data = _c_contig(data, np.float64)
-        if data.ndim != 1 or data.size < nnz:
+        if not (cnp.PyArray_TYPE(data) == cnp.NPY_FLOAT or cnp.PyArray_TYPE(data) == cnp.NPY_DOUBLE):
+            data = _c_contig(data, np.float64)
+        elif not cnp.PyArray_IS_C_CONTIGUOUS(data) or not _usable(data):
+            data = _c_contig(data, data.dtype.newbyteorder("="))
+        if cnp.PyArray_NDIM(data) != 1 or cnp.PyArray_SIZE(data) < nnz:
             raise ValueError(f"target: sparse data must hold {nnz} values")
-        data = data[:nnz]
-        if not np.all((data >= 0) & (data <= 1)):
+        with nogil:
+            if cnp.PyArray_TYPE(data) == cnp.NPY_DOUBLE:
+                st = _csr_values_scan(<const double *>cnp.PyArray_DATA(data), nnz)
+            else:
+                st = _csr_values_scan(<const float *>cnp.PyArray_DATA(data), nnz)
+        if st == 1:
             raise ValueError("target: sparse target values must lie in [0, 1]")
-        if np.all(data == 1):
-            data = None
-    return indptr, indices, data
+        if st == 2:
+            return ip64, ix64, None
+        if cnp.PyArray_TYPE(data) == cnp.NPY_DOUBLE:
+            return ip64, ix64, data
+        d64 = cnp.PyArray_EMPTY(1, &n, cnp.NPY_DOUBLE, 0)
+        _f32_to_f64(<const float *>cnp.PyArray_DATA(data), <double *>cnp.PyArray_DATA(d64), nnz)
+    return ip64, ix64, d64
 
 
 cdef struct BinaryJob:

@@ -119,3 +119,64 @@ def test_sparse_loss_only_float32_long_rows_are_accurate(rng):
         ref = bce_ref(x, z, reduction="sum")[0]
         got = bce(x, sps.csr_array(z), reduction="sum")
         assert abs(got / ref - 1) < 2e-6, (scale, shift, got, ref)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,k", [((300, 10), 5), ((200, 64), 1), ((200, 1000), 5), ((6, 20_000), 3)],
+                         ids=["dense-ish", "short-sparse", "1000", "long"])
+@pytest.mark.parametrize("opt", [{}, {"pos_weight": "pw"}, {"weight": "wrow"}], ids=["plain", "pw", "wrow"])
+def test_sparse_every_path_matches_dense(shape, k, opt, dtype, rng):
+    """each way a sparse call runs (rows scattered into a dense scratch target, loss-only
+    sums with the positives masked, loss-only sums by runs between positives), with the
+    index / data dtypes read as given (int32, int64, float32 data, soft values) or
+    converted (uint16, int8 data), non-finite logits at positives and elsewhere"""
+    x, z = sparse_case(rng, *shape, k, dtype)
+    s = sps.csr_array(z)
+    rows, cols = np.nonzero(z)
+    x[rows[0], cols[0]] = np.nan
+    x[rows[-1], cols[-1]] = np.inf
+    x[-1, np.flatnonzero(z[-1] == 0)[0]] = -np.inf
+    kw = bce_options(opt, rng, shape, dtype)
+    soft = np.where(np.arange(s.nnz) % 3 == 0, 0.25, 1.0)
+    idx16 = shape[1] < 2 ** 16
+    for ip, ix, data in [(s.indptr.astype(np.int32), s.indices.astype(np.int32), None),
+                         (s.indptr.astype(np.int64), s.indices.astype(np.int64), s.data.astype(np.float32)),
+                         (s.indptr.astype(np.int64), s.indices.astype(np.uint16 if idx16 else np.int64),
+                          np.ones(s.nnz, np.int8)),
+                         (s.indptr, s.indices, soft)]:
+        t = Positives(ip, ix, data)
+        zz = np.zeros_like(z)
+        zz[rows, cols] = 1 if data is None else data
+        for red in REDUCTIONS:
+            with np.errstate(invalid="ignore"):
+                rl, rg = bce_ref(x, zz, reduction=red, **kw)
+                loss, grad = bce_g(x, t, reduction=red, **kw)
+                lo = bce(x, t, reduction=red, **kw)
+            for got, ref in ((loss, rl), (grad, rg), (lo, rl)):
+                np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+                np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+                fin = np.isfinite(ref)
+                if np.any(fin):
+                    bce_close(np.asarray(got)[fin], np.asarray(ref)[fin], dtype, red)
+
+
+def test_sparse_validation_steps_across_rows_and_empty_rows():
+    """sorted rows whose first index is below the previous row's last are valid; so are
+    empty rows and unsorted rows without a repeat; a repeat after empty rows is caught;
+    the caller's arrays are read as given (read-only too) and never changed"""
+    x = np.zeros((5, 10))
+    ip = np.array([0, 2, 2, 4, 4, 6], np.int32)
+    ix = np.array([5, 9, 1, 3, 8, 0], np.int32)
+    for a in (ip, ix):
+        a.flags.writeable = False
+    z = np.zeros((5, 10))
+    z[[0, 0, 2, 2, 4, 4], ix] = 1
+    bce_close(bce(x, Positives(ip, ix)), bce_ref(x, z)[0], np.float64)
+    assert ix.tolist() == [5, 9, 1, 3, 8, 0] and ip.tolist() == [0, 2, 2, 4, 4, 6]
+    bce_close(bce(x, Positives(ip, np.array([5, 9, 3, 1, 8, 0]))), bce_ref(x, z)[0], np.float64)
+    with pytest.raises(ValueError, match="twice"):
+        bce(x, Positives(ip, np.array([5, 9, 1, 3, 8, 8])))
+    with pytest.raises(ValueError, match="twice"):
+        bce(x, Positives(ip, np.array([5, 9, 3, 1, 0, 0])))
+    with pytest.raises(IndexError, match="range"):   # a range error is reported before a repeat
+        bce(x, Positives(ip, np.array([5, 5, 1, 3, 8, 10])))
