@@ -23,7 +23,7 @@ import numpy as np
 import fastsmce
 from fastsmce import _core
 
-__all__ = ["softmax", "log_softmax", "logsumexp"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "cross_entropy_with_grad"]
 
 # the packed statistics of a row: the first six fields of fastsmce.ShardStats, in order
 _NSTAT = 6
@@ -165,3 +165,151 @@ def logsumexp(x, axis=-1, keepdims=False):
                         meta=np.empty((0,) * (st.ndim - 1), dtype))
     return da.expand_dims(lse, ax) if keepdims else lse
 
+
+# ---- cross-entropy -----------------------------------------------------------------------
+
+def _as_dask(a, chunks):
+    """a (array-like or Dask array) chunked as chunks: a target or class weights follow
+    the logits' chunks (small arrays: rechunking them is cheap)"""
+    return a.rechunk(chunks) if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=chunks)
+
+
+def _xent_args(logits, target, weight, ignore_index, reduction, label_smoothing):
+    """the checks of fastsmce.cross_entropy that need no values, on stand-ins; returns
+    (logits, target, weight) as Dask arrays chunked alike, and the loss dtype"""
+    logits = da.asarray(logits)
+    if logits.ndim == 0:
+        raise ValueError("logits must have at least one dimension (the classes)")
+    tdtype = target.dtype if hasattr(target, "dtype") else np.asarray(target).dtype
+    tshape = tuple(np.shape(target))
+    batch, full = logits.shape[:-1], logits.shape
+    if tdtype.kind == "f" and tshape == full:
+        raise TypeError("fastsmce.dask.cross_entropy takes integer class indices; class "
+                        "probabilities are not supported")
+    if tdtype.kind == "f" and tshape == batch:
+        raise TypeError(f"target has floating dtype {tdtype} and shape {tshape}: class "
+                        f"indices must be integers (class probabilities must have the "
+                        f"logits' shape {full})")
+    if tshape != batch and tdtype.kind in "iuf":
+        if tdtype.kind in "iu" and tshape == full:
+            raise ValueError(f"target has the logits' shape {tshape} but an integer dtype "
+                             f"({tdtype}): class probabilities must be floating point; class "
+                             f"indices must have shape {batch}")
+        raise ValueError(f"target has shape {tshape}; expected {batch} (class indices) "
+                         f"or {full} (class probabilities)")
+    C = logits.shape[-1]
+    if weight is not None and isinstance(weight, da.Array):
+        weight = weight.compute()       # V floats: checked here like the NumPy function's
+    # options, dtypes and the class weights, on zero rows of C classes (no memory)
+    ref = fastsmce.cross_entropy(np.zeros((0, C), logits.dtype), np.zeros(0, tdtype),
+                                 weight=weight, ignore_index=ignore_index, reduction=reduction,
+                                 label_smoothing=label_smoothing)
+    dtype = np.asarray(ref).dtype
+    if logits.ndim == 1:        # one row: a batch of one, squeezed at the end
+        logits, target = logits[None], (target[None] if isinstance(target, da.Array)
+                                        else np.asarray(target)[None])
+    logits = logits.astype(dtype)
+    target = _as_dask(target, logits.chunks[:-1])
+    if weight is not None:
+        weight = _as_dask(np.asarray(weight, dtype), (logits.chunks[-1],))
+    return logits, target, weight, dtype
+
+
+def _class_stats(logits, target, weight, ign):
+    """every row's statistics over the whole vocabulary: per chunk, then the tree merge"""
+    ind = _letters(logits.ndim)
+    rows, cls = ind[:-1], ind[-1]
+    stats = da.blockwise(
+        _stats_block, ind + "Z", logits, ind, target, rows, _class_ids(logits.chunks[-1]), cls,
+        weight, cls if weight is not None else None, axis=logits.ndim - 1, ign=ign, xent=True,
+        new_axes={"Z": _NSTAT}, adjust_chunks={cls: 1}, dtype=_F64,
+        meta=np.empty((0,) * (logits.ndim + 1), np.float64))
+    return _merged(stats, logits.ndim - 1)
+
+
+def _loss_block(st, t, V, wsum, ign, eps, out_dtype):
+    """reduction "none": the rows' losses"""
+    loss = fastsmce.cross_entropy_from_stats(_unpack(st, V, wsum), t, ignore_index=ign,
+                                             reduction="none", label_smoothing=eps)
+    return np.asarray(loss).astype(out_dtype).reshape(t.shape)
+
+
+def _sum_block(st, t, V, wsum, ign, eps):
+    """the block's summed losses and "mean" denominator (the counted rows' class weights),
+    shaped (1, ..., 1, 2)"""
+    total = fastsmce.cross_entropy_from_stats(_unpack(st, V, wsum), t, ignore_index=ign,
+                                              reduction="sum", label_smoothing=eps)
+    denom = np.sum(np.where(t != ign, st[..., 3], 0.0))
+    return np.array([total, denom]).reshape((1,) * t.ndim + (2,))
+
+
+def _grad_block(z, t, st, start, w, scale, V, wsum, ign, eps):
+    z2 = z.reshape(-1, z.shape[-1])
+    g = _core._logit_grad(z2, t.reshape(-1), _unpack(st.reshape(-1, _NSTAT), V, wsum),
+                          int(start[0]) if len(start) else 0, w, ign, eps,
+                          float(scale))
+    return g.reshape(z.shape)
+
+
+def _xent(logits, target, weight, ignore_index, reduction, label_smoothing, want_grad):
+    shape1 = da.asarray(logits).ndim == 1
+    logits, target, weight, dtype = _xent_args(logits, target, weight, ignore_index, reduction,
+                                               label_smoothing)
+    C = logits.shape[-1]
+    wsum = float(weight.sum().compute()) if weight is not None else float(C)
+    st = _class_stats(logits, target, weight, ignore_index)
+    ind = _letters(logits.ndim)
+    rows, cls = ind[:-1], ind[-1]
+    opts = dict(V=C, wsum=wsum, ign=ignore_index, eps=label_smoothing)
+    scale = 1.0
+    if reduction == "none":
+        loss = da.blockwise(_loss_block, rows, st, rows + "Z", target, rows, out_dtype=dtype,
+                            concatenate=True, dtype=dtype, meta=np.empty((0,) * len(rows), dtype),
+                            **opts)
+        if shape1:
+            loss = loss[0]
+    else:
+        parts = da.blockwise(_sum_block, rows + "Z", st, rows + "Z", target, rows,
+                             adjust_chunks={r: 1 for r in rows}, concatenate=True, dtype=_F64,
+                             meta=np.empty((0,) * (len(rows) + 1), np.float64), **opts)
+        parts = parts.sum(axis=tuple(range(len(rows))))
+        total, denom = parts[0], parts[1]
+        if reduction == "mean":
+            loss = da.where(denom != 0, total / da.where(denom != 0, denom, 1.0), np.nan)
+            scale = da.where(denom != 0, 1.0 / da.where(denom != 0, denom, 1.0), 0.0)
+        else:
+            loss = total
+        loss = loss.astype(dtype)
+    if not want_grad:
+        return loss
+    grad = da.blockwise(_grad_block, ind, logits, ind, target, rows, st, rows + "Z",
+                        _class_ids(logits.chunks[-1]), cls, weight,
+                        cls if weight is not None else None, scale,
+                        () if isinstance(scale, da.Array) else None,
+                        concatenate=True, dtype=dtype, meta=np.empty((0,) * logits.ndim, dtype),
+                        **opts)
+    return loss, (grad[0] if shape1 else grad)
+
+
+def cross_entropy(logits, target, *, axis=-1, weight=None, ignore_index=-100, reduction="mean",
+                  label_smoothing=0.0):
+    """fastsmce.cross_entropy of Dask logits (..., classes), the class axis last (axis must
+    be -1) and split over any chunks, with integer class indices target (...): a 0-d Dask
+    array for "mean" / "sum", the rows' losses for "none"."""
+    _last_axis(logits, axis)
+    return _xent(logits, target, weight, ignore_index, reduction, label_smoothing, False)
+
+
+def cross_entropy_with_grad(logits, target, *, axis=-1, weight=None, ignore_index=-100,
+                            reduction="mean", label_smoothing=0.0):
+    """(loss, grad) as fastsmce.cross_entropy_with_grad; grad = d loss / d logits, a Dask
+    array chunked like the logits (for "none", that of loss.sum())."""
+    _last_axis(logits, axis)
+    return _xent(logits, target, weight, ignore_index, reduction, label_smoothing, True)
+
+
+def _last_axis(logits, axis):
+    nd = np.ndim(logits)
+    if not isinstance(axis, (int, np.integer)) or axis % max(nd, 1) != nd - 1:
+        raise ValueError(f"fastsmce.dask cross-entropy takes the classes on the last axis "
+                         f"(axis=-1); got axis={axis!r}")
