@@ -23,7 +23,8 @@ import numpy as np
 import fastsmce
 from fastsmce import _core
 
-__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "cross_entropy_with_grad"]
+__all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "cross_entropy_with_grad",
+           "linear_cross_entropy"]
 
 # the packed statistics of a row: the first six fields of fastsmce.ShardStats, in order
 _NSTAT = 6
@@ -251,6 +252,28 @@ def _grad_block(z, t, st, start, w, scale, V, wsum, ign, eps):
     return g.reshape(z.shape)
 
 
+def _losses(st, target, V, wsum, ign, eps, reduction, dtype):
+    """the loss from the rows' merged statistics st (rows' dims + fields) and the target:
+    (loss, the gradient's scale: a 0-d Dask array for "mean", else 1.0)"""
+    rows = _letters(target.ndim)
+    opts = dict(V=V, wsum=wsum, ign=ign, eps=eps)
+    if reduction == "none":
+        loss = da.blockwise(_loss_block, rows, st, rows + "Z", target, rows, out_dtype=dtype,
+                            concatenate=True, dtype=dtype, meta=np.empty((0,) * len(rows), dtype),
+                            **opts)
+        return loss, 1.0
+    parts = da.blockwise(_sum_block, rows + "Z", st, rows + "Z", target, rows,
+                         adjust_chunks={r: 1 for r in rows}, concatenate=True, dtype=_F64,
+                         meta=np.empty((0,) * (len(rows) + 1), np.float64), **opts)
+    parts = parts.sum(axis=tuple(range(len(rows))))
+    total, denom = parts[0], parts[1]
+    if reduction == "sum":
+        return total.astype(dtype), 1.0
+    safe = da.where(denom != 0, denom, 1.0)
+    return (da.where(denom != 0, total / safe, np.nan).astype(dtype),
+            da.where(denom != 0, 1.0 / safe, 0.0))
+
+
 def _xent(logits, target, weight, ignore_index, reduction, label_smoothing, want_grad):
     shape1 = da.asarray(logits).ndim == 1
     logits, target, weight, dtype = _xent_args(logits, target, weight, ignore_index, reduction,
@@ -258,36 +281,19 @@ def _xent(logits, target, weight, ignore_index, reduction, label_smoothing, want
     C = logits.shape[-1]
     wsum = float(weight.sum().compute()) if weight is not None else float(C)
     st = _class_stats(logits, target, weight, ignore_index)
-    ind = _letters(logits.ndim)
-    rows, cls = ind[:-1], ind[-1]
-    opts = dict(V=C, wsum=wsum, ign=ignore_index, eps=label_smoothing)
-    scale = 1.0
-    if reduction == "none":
-        loss = da.blockwise(_loss_block, rows, st, rows + "Z", target, rows, out_dtype=dtype,
-                            concatenate=True, dtype=dtype, meta=np.empty((0,) * len(rows), dtype),
-                            **opts)
-        if shape1:
-            loss = loss[0]
-    else:
-        parts = da.blockwise(_sum_block, rows + "Z", st, rows + "Z", target, rows,
-                             adjust_chunks={r: 1 for r in rows}, concatenate=True, dtype=_F64,
-                             meta=np.empty((0,) * (len(rows) + 1), np.float64), **opts)
-        parts = parts.sum(axis=tuple(range(len(rows))))
-        total, denom = parts[0], parts[1]
-        if reduction == "mean":
-            loss = da.where(denom != 0, total / da.where(denom != 0, denom, 1.0), np.nan)
-            scale = da.where(denom != 0, 1.0 / da.where(denom != 0, denom, 1.0), 0.0)
-        else:
-            loss = total
-        loss = loss.astype(dtype)
+    loss, scale = _losses(st, target, C, wsum, ignore_index, label_smoothing, reduction, dtype)
+    if shape1 and reduction == "none":
+        loss = loss[0]
     if not want_grad:
         return loss
+    ind = _letters(logits.ndim)
+    rows, cls = ind[:-1], ind[-1]
     grad = da.blockwise(_grad_block, ind, logits, ind, target, rows, st, rows + "Z",
                         _class_ids(logits.chunks[-1]), cls, weight,
                         cls if weight is not None else None, scale,
                         () if isinstance(scale, da.Array) else None,
                         concatenate=True, dtype=dtype, meta=np.empty((0,) * logits.ndim, dtype),
-                        **opts)
+                        V=C, wsum=wsum, ign=ignore_index, eps=label_smoothing)
     return loss, (grad[0] if shape1 else grad)
 
 
@@ -313,3 +319,82 @@ def _last_axis(logits, axis):
     if not isinstance(axis, (int, np.integer)) or axis % max(nd, 1) != nd - 1:
         raise ValueError(f"fastsmce.dask cross-entropy takes the classes on the last axis "
                          f"(axis=-1); got axis={axis!r}")
+
+
+# ---- vocabulary-parallel linear cross-entropy ----------------------------------------------
+
+def _lin_stats_block(x, W, t, b, ids, w, ign):
+    st = fastsmce.linear_cross_entropy_stats(
+        x.reshape(-1, x.shape[-1]), W, t.reshape(-1), linear_bias=b,
+        class_start=int(ids[0]) if len(ids) else 0, weight=w, ignore_index=ign)
+    return _pack(st).reshape(x.shape[:-1] + (1, _NSTAT))
+
+
+def _lin_args(input, linear_weight, target, linear_bias, weight, ignore_index, reduction,
+              label_smoothing):
+    """the checks of fastsmce.linear_cross_entropy that need no values (its messages);
+    returns the arrays as Dask arrays chunked to agree, and the loss dtype"""
+    X, W = da.asarray(input), da.asarray(linear_weight)
+    b = da.asarray(linear_bias) if linear_bias is not None else None
+    tdtype = target.dtype if hasattr(target, "dtype") else np.asarray(target).dtype
+    if X.ndim < 1:
+        raise ValueError("input must have at least one dimension (the features)")
+    D = X.shape[-1]
+    if W.ndim != 2 or W.shape[1] != D:
+        raise ValueError(f"linear_weight has shape {W.shape}; expected (classes, {D}), the "
+                         f"input's last dimension")
+    V = W.shape[0]
+    if V < 1:
+        raise ValueError("linear_weight must have at least one row (class)")
+    if b is not None and b.shape != (V,):
+        raise ValueError(f"linear_bias has shape {b.shape}; expected ({V},)")
+    # dtypes and options on stand-ins of one class (and zero rows)
+    ref = fastsmce.linear_cross_entropy(
+        np.zeros((0, D), X.dtype), np.zeros((1, D), W.dtype), np.zeros(0, tdtype),
+        linear_bias=np.zeros(1, b.dtype) if b is not None else None, ignore_index=ignore_index,
+        reduction=reduction, label_smoothing=label_smoothing)
+    if tuple(np.shape(target)) != X.shape[:-1]:
+        raise ValueError(f"target has shape {tuple(np.shape(target))}; expected {X.shape[:-1]}, "
+                         f"the input's shape without its last dimension")
+    if isinstance(weight, da.Array):
+        weight = weight.compute()       # V floats
+    if weight is not None:              # the class weights' checks (shape, values)
+        fastsmce.cross_entropy(np.zeros((0, V), W.dtype), np.zeros(0, np.int64), weight=weight)
+    dtype = np.asarray(ref).dtype
+    if X.ndim == 1:
+        X = X[None]
+        target = target[None] if isinstance(target, da.Array) else np.asarray(target)[None]
+    X = X.rechunk({X.ndim - 1: -1})     # features in one chunk; rows as they come
+    W = W.rechunk({1: -1})              # classes as they come: the shards
+    if b is not None:
+        b = b.rechunk((W.chunks[0],))
+    if weight is not None:
+        weight = _as_dask(np.asarray(weight, W.dtype), (W.chunks[0],))
+    return X, W, _as_dask(target, X.chunks[:-1]), b, weight, dtype
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """fastsmce.linear_cross_entropy, vocabulary-parallel: input (..., D) chunked by rows,
+    linear_weight (V, D) and linear_bias (V,) chunked by classes (the shards; a NumPy
+    weight is one shard).  Each task takes one (row chunk, class shard) pair and gives its
+    rows' shard statistics (fastsmce.linear_cross_entropy_stats: no logits beyond one
+    block); a tree merges the shards of each row exactly (merge_shard_stats) and
+    cross_entropy_from_stats gives the loss: a 0-d Dask array ("mean", "sum") or the rows'
+    losses ("none")."""
+    one = da.asarray(input).ndim == 1
+    X, W, target, b, weight, dtype = _lin_args(input, linear_weight, target, linear_bias, weight,
+                                               ignore_index, reduction, label_smoothing)
+    V = W.shape[0]
+    wsum = float(weight.sum().compute()) if weight is not None else float(V)
+    rows = _letters(target.ndim)
+    cls, feat = "y", "z"     # after the rows' letters (at most 24 batch dimensions)
+    stats = da.blockwise(
+        _lin_stats_block, rows + cls + "Z", X, rows + feat, W, cls + feat, target, rows,
+        b, cls if b is not None else None, _class_ids(W.chunks[0]), cls,
+        weight, cls if weight is not None else None, ign=ignore_index, concatenate=True,
+        new_axes={"Z": _NSTAT}, adjust_chunks={cls: 1}, dtype=_F64,
+        meta=np.empty((0,) * (len(rows) + 2), np.float64))
+    st = _merged(stats, len(rows))
+    loss, _ = _losses(st, target, V, wsum, ignore_index, label_smoothing, reduction, dtype)
+    return loss[0] if one and reduction == "none" else loss

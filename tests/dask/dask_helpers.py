@@ -2,6 +2,7 @@
 directory on sys.path)."""
 
 import numpy as np
+import pytest
 
 
 def split(n, k, rng):
@@ -17,3 +18,12 @@ def assert_close(got, ref, dtype):
     else:
         np.testing.assert_allclose(got, ref, rtol=1e-12, atol=1e-14, equal_nan=True)
     assert np.asarray(got).dtype == np.asarray(ref).dtype
+
+
+def same_error(call_np, call_dask):
+    """call_dask raises what call_np raises: the same exception type and message"""
+    with pytest.raises(Exception) as want:
+        call_np()
+    with pytest.raises(type(want.value)) as got:
+        call_dask()
+    assert str(got.value) == str(want.value)
