@@ -172,7 +172,18 @@ def logsumexp(x, axis=-1, keepdims=False):
 def _as_dask(a, chunks):
     """a (array-like or Dask array) chunked as chunks: a target or class weights follow
     the logits' chunks (small arrays: rechunking them is cheap)"""
-    return a.rechunk(chunks) if isinstance(a, da.Array) else da.from_array(np.asarray(a), chunks=chunks)
+    if isinstance(a, da.Array):
+        return a.rechunk(chunks)
+    return da.from_array(np.asarray(a), chunks=chunks)
+
+
+def _class_weights(weight, dtype, chunks):
+    """the class weights (NumPy, checked) as a Dask array chunked like the classes, and their
+    sum as the chunks' statistics sum them (None: all 1)"""
+    if weight is None:
+        return None, float(sum(chunks))
+    w = np.asarray(weight, dtype)
+    return da.from_array(w, chunks=(chunks,)), float(np.sum(w, dtype=np.float64))
 
 
 def _xent_args(logits, target, weight, ignore_index, reduction, label_smoothing):
@@ -211,9 +222,8 @@ def _xent_args(logits, target, weight, ignore_index, reduction, label_smoothing)
                                         else np.asarray(target)[None])
     logits = logits.astype(dtype)
     target = _as_dask(target, logits.chunks[:-1])
-    if weight is not None:
-        weight = _as_dask(np.asarray(weight, dtype), (logits.chunks[-1],))
-    return logits, target, weight, dtype
+    weight, wsum = _class_weights(weight, dtype, logits.chunks[-1])
+    return logits, target, weight, wsum, dtype
 
 
 def _class_stats(logits, target, weight, ign):
@@ -276,10 +286,9 @@ def _losses(st, target, V, wsum, ign, eps, reduction, dtype):
 
 def _xent(logits, target, weight, ignore_index, reduction, label_smoothing, want_grad):
     shape1 = da.asarray(logits).ndim == 1
-    logits, target, weight, dtype = _xent_args(logits, target, weight, ignore_index, reduction,
-                                               label_smoothing)
+    logits, target, weight, wsum, dtype = _xent_args(logits, target, weight, ignore_index,
+                                                     reduction, label_smoothing)
     C = logits.shape[-1]
-    wsum = float(weight.sum().compute()) if weight is not None else float(C)
     st = _class_stats(logits, target, weight, ignore_index)
     loss, scale = _losses(st, target, C, wsum, ignore_index, label_smoothing, reduction, dtype)
     if shape1 and reduction == "none":
@@ -368,9 +377,8 @@ def _lin_args(input, linear_weight, target, linear_bias, weight, ignore_index, r
     W = W.rechunk({1: -1})              # classes as they come: the shards
     if b is not None:
         b = b.rechunk((W.chunks[0],))
-    if weight is not None:
-        weight = _as_dask(np.asarray(weight, W.dtype), (W.chunks[0],))
-    return X, W, _as_dask(target, X.chunks[:-1]), b, weight, dtype
+    weight, wsum = _class_weights(weight, dtype, W.chunks[0])
+    return X, W, _as_dask(target, X.chunks[:-1]), b, weight, wsum, dtype
 
 
 def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
@@ -383,10 +391,10 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     cross_entropy_from_stats gives the loss: a 0-d Dask array ("mean", "sum") or the rows'
     losses ("none")."""
     one = da.asarray(input).ndim == 1
-    X, W, target, b, weight, dtype = _lin_args(input, linear_weight, target, linear_bias, weight,
-                                               ignore_index, reduction, label_smoothing)
+    X, W, target, b, weight, wsum, dtype = _lin_args(input, linear_weight, target, linear_bias,
+                                                     weight, ignore_index, reduction,
+                                                     label_smoothing)
     V = W.shape[0]
-    wsum = float(weight.sum().compute()) if weight is not None else float(V)
     rows = _letters(target.ndim)
     cls, feat = "y", "z"     # after the rows' letters (at most 24 batch dimensions)
     stats = da.blockwise(

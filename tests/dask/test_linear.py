@@ -22,7 +22,8 @@ def _case(rng, dtype, N=30, D=8, V=131):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("opts", [{}, dict(bias=True), dict(bias=True, weight=True, label_smoothing=0.2),
+@pytest.mark.parametrize("opts", [{}, dict(bias=True),
+                                  dict(bias=True, weight=True, label_smoothing=0.2),
                                   dict(ignore_index=7, label_smoothing=0.1)])
 def test_sharded_vocabulary_matches_numpy(client, rng, dtype, opts):
     x, W, b, t = _case(rng, dtype)

@@ -6,7 +6,7 @@ import dask
 import dask.array as da
 import numpy as np
 import pytest
-from dask_helpers import assert_close, split
+from dask_helpers import assert_close, same_error, split
 
 import fastsmce
 import fastsmce.dask as fd
@@ -66,7 +66,8 @@ def test_the_class_axis_is_never_rechunked(rng):
     for op in (fd.softmax, fd.log_softmax):
         y = op(x)
         assert y.chunks == x.chunks
-        biggest = max(np.prod([c[i] for c, i in zip(y.chunks, k)]) for k in np.ndindex(*y.numblocks))
+        biggest = max(np.prod([c[i] for c, i in zip(y.chunks, k)])
+                      for k in np.ndindex(*y.numblocks))
         assert biggest <= 4 * 40
     assert fd.logsumexp(x).chunks == ((4, 4),)
 
@@ -77,10 +78,7 @@ def test_bad_axis_raises_at_call_time_like_numpy(bad):
     x = np.zeros((3, 4))
     X = da.from_array(x, chunks=(2, 2))
     for op in ("softmax", "log_softmax", "logsumexp"):
-        with pytest.raises(Exception) as want:
-            getattr(fastsmce, op)(x, **bad)
-        with pytest.raises(type(want.value), match=str(want.value).replace("(", r"\(").replace(")", r"\)")):
-            getattr(fd, op)(X, **bad)
+        same_error(lambda: getattr(fastsmce, op)(x, **bad), lambda: getattr(fd, op)(X, **bad))
 
 
 def test_complex_dtype_raises_at_call_time():

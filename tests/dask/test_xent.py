@@ -34,7 +34,8 @@ def test_loss_and_grad_match_numpy(client, rng, dtype, nchunks):
     X_ok = X[7:]
     lazy = [fd.cross_entropy_with_grad(X if r == "none" else X_ok, t if r == "none" else t_ok,
                                        reduction=r) for r in reductions]
-    assert all(g.chunks == (X if r == "none" else X_ok).chunks for (_, g), r in zip(lazy, reductions))
+    assert all(g.chunks == (X if r == "none" else X_ok).chunks
+               for (_, g), r in zip(lazy, reductions))
     lazy += [fd.cross_entropy(X, t, reduction="none")]
     got = dask.compute(*lazy)
     for (loss, grad), r in zip(got, reductions):

@@ -41,15 +41,16 @@ def _plain_cross_entropy(x, y):
 
 
 CANDIDATES = {
-    "logsumexp": {"fastsmce.dask": lambda x, y: fd.logsumexp(x), "plain dask": lambda x, y: _plain_logsumexp(x)},
+    "logsumexp": {"fastsmce.dask": lambda x, y: fd.logsumexp(x),
+                  "plain dask": lambda x, y: _plain_logsumexp(x)},
     "cross_entropy": {"fastsmce.dask": lambda x, y: fd.cross_entropy(x, y),
                       "plain dask": _plain_cross_entropy},
 }
 
 
 def run(rows, classes, row_chunk, class_chunk, ops, repeat, client, seed=0):
-    x = da.random.default_rng(seed).standard_normal((rows, classes), chunks=(row_chunk, class_chunk),
-                                                    dtype=np.float32)
+    x = da.random.default_rng(seed).standard_normal(
+        (rows, classes), chunks=(row_chunk, class_chunk), dtype=np.float32)
     y = da.random.default_rng(seed + 1).integers(0, classes, rows, chunks=row_chunk)
     results = []
     for op in ops:
@@ -70,7 +71,8 @@ def run(rows, classes, row_chunk, class_chunk, ops, repeat, client, seed=0):
 
 def report(results, rows, classes):
     gib = rows * classes * 4 / 2**30
-    print(f"{'op':<14} {'candidate':<14} {'median s':>9} {'GiB/s':>7} {'speed-up':>9} {'max rel diff':>13}")
+    print(f"{'op':<14} {'candidate':<14} {'median s':>9} {'GiB/s':>7} {'speed-up':>9} "
+          f"{'max rel diff':>13}")
     base = {}
     for r in results:
         base.setdefault(r["op"], {})[r["candidate"]] = r["seconds"]
@@ -81,7 +83,8 @@ def report(results, rows, classes):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(prog="python -m fastsmce.bench.dask", description=__doc__.splitlines()[0])
+    ap = argparse.ArgumentParser(prog="python -m fastsmce.bench.dask",
+                                 description=__doc__.splitlines()[0])
     ap.add_argument("--full", action="store_true", help="the issue's 16384 x 262144 (16 GiB)")
     ap.add_argument("--quick", action="store_true", help="512 x 32768 in (256, 4096) chunks")
     ap.add_argument("--rows", type=int)
