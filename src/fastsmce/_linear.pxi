@@ -154,6 +154,7 @@ cdef class _LinearStep:
     step: validate -> run (one chunk, or two sweeps over blocks of classes) -> reduce."""
     cdef cnp.ndarray X, W, b, lab, w, losses, lse, ones
     cdef object dtype, in_shape, batch_shape
+    cdef object ext             # None, or (m, k, ky, kb): the rows' gradient factors given
     cdef fs_dtype dt
     cdef int64_t N, D, V, isz, ign, count, class0
     cdef double eps, zl, cap, denom, wsum, filt
@@ -267,8 +268,10 @@ cdef class _LinearStep:
         cdef cnp.ndarray dX = None, dW = None, db = None
         # (the loss alone takes the blocks whenever the rows need several chunks: one product
         # either way, and W read once instead of once a chunk)
-        cdef bint rows = self.filt < 0 and (_LIN_PATH == 1 or (_LIN_PATH == 0 and (
-            N <= _LIN_BUDGET // (V * self.isz) or (want_grad and V < _LIN_ROWS_MAX_V))))
+        # (given factors, ext: the blocks' second sweep alone)
+        cdef bint rows = self.ext is None and self.filt < 0 and (_LIN_PATH == 1 or (
+            _LIN_PATH == 0 and (N <= _LIN_BUDGET // (V * self.isz)
+                                or (want_grad and V < _LIN_ROWS_MAX_V))))
         self.losses = np.empty(N, dtype=np.float64)
         self.lse = np.empty(N, dtype=np.float64) if self.zl != 0 else None
         self.ones = np.ones(max(N, 1), dtype=self.dtype)
@@ -413,8 +416,12 @@ cdef class _LinearStep:
         tile = _LIN_FILTER_ROWS if self.filt >= 0 else rows
         for r0 in range(0, N, rows):
             nr = min(rows, N - r0)
-            self._sweep_stats(r0, nr, Z, M, S, zy, wz)
-            k, ky = self._row_losses(r0, nr, M, S, zy, wz, scale, zg)
+            if self.ext is None:
+                self._sweep_stats(r0, nr, Z, M, S, zy, wz)
+                k, ky = self._row_losses(r0, nr, M, S, zy, wz, scale, zg)
+            else:       # a shard's share of the gradient: the factors of the whole vocabulary
+                M[:nr] = self.ext[0][r0:r0 + nr]
+                k, ky = self.ext[1][r0:r0 + nr], self.ext[2][r0:r0 + nr]
             if not want_grad:
                 continue
             _blk_init(&j, self.dt, nr, ld, zp, <const int64_t *>cnp.PyArray_DATA(self.lab) + r0,
@@ -422,12 +429,12 @@ cdef class _LinearStep:
             j.blk.m = <double *>cnp.PyArray_DATA(M)
             j.blk.k = <const double *>cnp.PyArray_DATA(k)
             j.blk.ky = <const double *>cnp.PyArray_DATA(ky)
-            j.blk.kb = scale * self.eps / V
+            j.blk.kb = scale * self.eps / V if self.ext is None else self.ext[3]
             j.blk.gmax = <double *>gm
             for v0 in range(0, V, ld):
                 vb = min(ld, V - v0)
                 j.blk.cols = vb
-                j.blk.class0 = v0
+                j.blk.class0 = self.class0 + v0
                 j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * isz if self.w is not None else NULL
                 _lin_plan(&p, nr, vb)
                 with nogil:
@@ -777,6 +784,22 @@ def _logit_stats(logits, target=None, class_start=0, weight=None, ignore_index=-
     return _shard_stats(lab, w, j.blk.ignore_index, c0, j.blk.cols, wsum, M, S, zy, wz, (nr,))
 
 
+cdef tuple _merged_factors(stats, cnp.ndarray lab, int64_t ign, double eps, grad_scale):
+    """(m, k, ky, kb) of fs_lce_grad for rows (labels lab) from their ShardStats merged over
+    the whole vocabulary; grad_scale 1 / the summed weights for "mean", 1 otherwise"""
+    cdef double scale = _float_arg(grad_scale, "grad_scale")
+    f = lambda a: np.ascontiguousarray(a, np.float64).reshape(-1)
+    M, S = f(stats.max), f(stats.sumexp)
+    if M.shape[0] != lab.shape[0]:
+        raise ValueError(f"stats hold {M.shape[0]} rows; the chunk has {lab.shape[0]}")
+    counted = lab != ign
+    wy = np.where(counted, f(stats.target_weight), 0.0)
+    _, lse, U = _stats_losses(M, S, f(stats.target_logit), f(stats.logit_sum), wy, counted, eps,
+                              stats.num_classes, stats.weight_sum)
+    k, ky = _grad_factors(U, lse, S, counted, wy, scale, 0.0, eps)
+    return M, k, ky, scale * eps / stats.num_classes
+
+
 def _logit_grad(logits, target, stats, class_start=0, weight=None, ignore_index=-100,
                 label_smoothing=0.0, grad_scale=1.0):
     """d loss / d logits over a chunk of logits (rows, classes) holding the classes
@@ -785,22 +808,29 @@ def _logit_grad(logits, target, stats, class_start=0, weight=None, ignore_index=
     grad_scale: 1 / the summed weights for "mean", 1 otherwise; ignored rows 0."""
     cdef BlockJob j
     Z, lab, w, c0 = _logit_chunk(logits, target, class_start, weight, ignore_index, &j)
-    cdef double eps = _smoothing(label_smoothing), scale = _float_arg(grad_scale, "grad_scale")
     cdef cnp.ndarray G = np.array(Z, order="C", copy=True)
-    f = lambda a: np.ascontiguousarray(a, np.float64).reshape(-1)
-    M, S = f(stats.max), f(stats.sumexp)
-    if M.shape[0] != j.blk.rows:
-        raise ValueError(f"stats hold {M.shape[0]} rows; the chunk has {j.blk.rows}")
-    counted = lab != j.blk.ignore_index
-    wy = np.where(counted, f(stats.target_weight), 0.0)
-    _, lse, U = _stats_losses(M, S, f(stats.target_logit), f(stats.logit_sum), wy, counted, eps,
-                              stats.num_classes, stats.weight_sum)
-    k, ky = _grad_factors(U, lse, S, counted, wy, scale, 0.0, eps)
+    M, k, ky, kb = _merged_factors(stats, lab, j.blk.ignore_index, _smoothing(label_smoothing),
+                                   grad_scale)
     j.blk.z = <char *>cnp.PyArray_DATA(G)
     j.blk.m = <double *>cnp.PyArray_DATA(M)
     j.blk.k = <const double *>cnp.PyArray_DATA(k)
     j.blk.ky = <const double *>cnp.PyArray_DATA(ky)
-    j.blk.kb = scale * eps / stats.num_classes
+    j.blk.kb = kb
     if j.blk.cols:
         _blk_run(&j, True)
     return G
+
+
+def _linear_shard_grads(input, linear_weight, target, stats, *, linear_bias=None, class_start=0,
+                        weight=None, ignore_index=-100, label_smoothing=0.0, grad_scale=1.0):
+    """LinearGrads of rows x one shard of classes (class_start ..), from the rows' ShardStats
+    merged over the whole vocabulary: input's share (the shards' shares add up to d input),
+    and the shard's linear_weight / linear_bias gradients over these rows (row chunks add
+    up).  grad_scale: 1 / the summed weights for "mean", 1 otherwise.  The second sweep of
+    the two-sweep path alone: each block's logits recomputed, never more than one block."""
+    cdef _LinearStep step = _LinearStep()
+    step.validate(input, linear_weight, target, linear_bias, weight, ignore_index,
+                  label_smoothing, 0.0, None, None, True)
+    step.class0 = _int_arg(class_start, "class_start", 0)
+    step.ext = _merged_factors(stats, step.lab, step.ign, step.eps, grad_scale)
+    return LinearGrads(*step.run("sum", True))

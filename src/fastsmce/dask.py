@@ -24,7 +24,7 @@ import fastsmce
 from fastsmce import _core
 
 __all__ = ["softmax", "log_softmax", "logsumexp", "cross_entropy", "cross_entropy_with_grad",
-           "linear_cross_entropy"]
+           "linear_cross_entropy", "linear_cross_entropy_with_grad"]
 
 # the packed statistics of a row: the first six fields of fastsmce.ShardStats, in order
 _NSTAT = 6
@@ -381,19 +381,15 @@ def _lin_args(input, linear_weight, target, linear_bias, weight, ignore_index, r
     return X, W, _as_dask(target, X.chunks[:-1]), b, weight, wsum, dtype
 
 
-def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
-                         ignore_index=-100, reduction="mean", label_smoothing=0.0):
-    """fastsmce.linear_cross_entropy, vocabulary-parallel: input (..., D) chunked by rows,
-    linear_weight (V, D) and linear_bias (V,) chunked by classes (the shards; a NumPy
-    weight is one shard).  Each task takes one (row chunk, class shard) pair and gives its
-    rows' shard statistics (fastsmce.linear_cross_entropy_stats: no logits beyond one
-    block); a tree merges the shards of each row exactly (merge_shard_stats) and
-    cross_entropy_from_stats gives the loss: a 0-d Dask array ("mean", "sum") or the rows'
-    losses ("none")."""
+def _linear(input, linear_weight, target, linear_bias, weight, ignore_index, reduction,
+            label_smoothing, want_grad):
     one = da.asarray(input).ndim == 1
     X, W, target, b, weight, wsum, dtype = _lin_args(input, linear_weight, target, linear_bias,
                                                      weight, ignore_index, reduction,
                                                      label_smoothing)
+    if want_grad and X.ndim != 2:
+        raise ValueError("fastsmce.dask.linear_cross_entropy_with_grad takes input (N, D) and "
+                         f"target (N,); got input of shape {da.asarray(input).shape}")
     V = W.shape[0]
     rows = _letters(target.ndim)
     cls, feat = "y", "z"     # after the rows' letters (at most 24 batch dimensions)
@@ -404,5 +400,73 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
         new_axes={"Z": _NSTAT}, adjust_chunks={cls: 1}, dtype=_F64,
         meta=np.empty((0,) * (len(rows) + 2), np.float64))
     st = _merged(stats, len(rows))
-    loss, _ = _losses(st, target, V, wsum, ignore_index, label_smoothing, reduction, dtype)
-    return loss[0] if one and reduction == "none" else loss
+    loss, scale = _losses(st, target, V, wsum, ignore_index, label_smoothing, reduction, dtype)
+    loss = loss[0] if one and reduction == "none" else loss
+    if not want_grad:
+        return loss
+    return loss, _linear_grads(X, W, target, b, weight, st, scale, V, wsum, ignore_index,
+                               label_smoothing, dtype, one)
+
+
+def _lin_grad_task(x, W, t, b, start, w, st, scale, V, wsum, ign, eps):
+    return tuple(_core._linear_shard_grads(
+        x, W, t, _unpack(st, V, wsum), linear_bias=b, class_start=start, weight=w,
+        ignore_index=ign, label_smoothing=eps, grad_scale=float(scale)))
+
+
+def _tree_sum(parts):
+    """the sum of delayed arrays, pairwise (a task holds two parts at a time)"""
+    from dask import delayed
+    while len(parts) > 1:
+        parts = [delayed(np.add)(parts[k], parts[k + 1]) if k + 1 < len(parts) else parts[k]
+                 for k in range(0, len(parts), 2)]
+    return parts[0]
+
+
+def _linear_grads(X, W, target, b, weight, st, scale, V, wsum, ign, eps, dtype, one):
+    """fastsmce.LinearGrads as Dask arrays: d input by row chunk (each shard's share, summed
+    over the shards), d linear_weight / d linear_bias by class shard (summed over the row
+    chunks); each (row chunk, shard) task recomputes its logits block by block."""
+    from dask import delayed
+    xs, ws, ts, ss = (a.to_delayed().ravel() for a in (X, W, target, st))
+    bs = b.to_delayed().ravel() if b is not None else [None] * len(ws)
+    cw = weight.to_delayed().ravel() if weight is not None else [None] * len(ws)
+    sc = scale.to_delayed()[()] if isinstance(scale, da.Array) else scale
+    starts = np.cumsum((0,) + W.chunks[0][:-1])
+    g = [[delayed(_lin_grad_task, nout=3)(xs[i], ws[j], ts[i], bs[j], int(starts[j]), cw[j],
+                                          ss[i], sc, V, wsum, ign, eps)
+          for j in range(len(ws))] for i in range(len(xs))]
+    D = X.shape[1]
+    dX = da.concatenate([da.from_delayed(_tree_sum([gj[0] for gj in g[i]]), (n, D), dtype=dtype)
+                         for i, n in enumerate(X.chunks[0])])
+    dW = da.concatenate([da.from_delayed(_tree_sum([g[i][j][1] for i in range(len(xs))]),
+                                         (n, D), dtype=dtype) for j, n in enumerate(W.chunks[0])])
+    db = None
+    if b is not None:
+        db = da.concatenate([da.from_delayed(_tree_sum([g[i][j][2] for i in range(len(xs))]),
+                                             (n,), dtype=dtype) for j, n in enumerate(W.chunks[0])])
+    return fastsmce.LinearGrads(dX[0] if one else dX, dW, db)
+
+
+def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weight=None,
+                         ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """fastsmce.linear_cross_entropy, vocabulary-parallel: input (..., D) chunked by rows,
+    linear_weight (V, D) and linear_bias (V,) chunked by classes (the shards; a NumPy
+    weight is one shard).  Each task takes one (row chunk, class shard) pair and gives its
+    rows' shard statistics (fastsmce.linear_cross_entropy_stats: no logits beyond one
+    block); a tree merges the shards of each row exactly (merge_shard_stats) and
+    cross_entropy_from_stats gives the loss: a 0-d Dask array ("mean", "sum") or the rows'
+    losses ("none")."""
+    return _linear(input, linear_weight, target, linear_bias, weight, ignore_index, reduction,
+                   label_smoothing, False)
+
+
+def linear_cross_entropy_with_grad(input, linear_weight, target, *, linear_bias=None,
+                                   weight=None, ignore_index=-100, reduction="mean",
+                                   label_smoothing=0.0):
+    """(loss, grads) as fastsmce.linear_cross_entropy_with_grad, vocabulary-parallel (input
+    (N, D) or (D,)): grads.input chunked like the input's rows, grads.linear_weight /
+    linear_bias like the shards.  A second pass over every (row chunk, shard) pair recomputes
+    its logits from the merged statistics; the weight is still never whole on a worker."""
+    return _linear(input, linear_weight, target, linear_bias, weight, ignore_index, reduction,
+                   label_smoothing, True)

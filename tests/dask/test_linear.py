@@ -21,11 +21,9 @@ def _case(rng, dtype, N=30, D=8, V=131):
     return x, W, b, t
 
 
-@pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("opts", [{}, dict(bias=True),
-                                  dict(bias=True, weight=True, label_smoothing=0.2),
-                                  dict(ignore_index=7, label_smoothing=0.1)])
-def test_sharded_vocabulary_matches_numpy(client, rng, dtype, opts):
+def _case_with(rng, dtype, opts):
+    """a case and the keyword arguments of opts: bias / weight True take the case's bias,
+    random class weights; ignore_index marks three rows"""
     x, W, b, t = _case(rng, dtype)
     kw = dict(opts)
     t[[3, 5, 11]] = kw.get("ignore_index", -100)
@@ -33,6 +31,15 @@ def test_sharded_vocabulary_matches_numpy(client, rng, dtype, opts):
         kw["linear_bias"] = b
     if kw.pop("weight", False):
         kw["weight"] = rng.random(131) + 0.1
+    return x, W, t, kw
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opts", [{}, dict(bias=True),
+                                  dict(bias=True, weight=True, label_smoothing=0.2),
+                                  dict(ignore_index=7, label_smoothing=0.1)])
+def test_sharded_vocabulary_matches_numpy(client, rng, dtype, opts):
+    x, W, t, kw = _case_with(rng, dtype, opts)
     shards = split(131, 5, rng)
     X = da.from_array(x, chunks=((9, 21), 8))
     Wd = da.from_array(W, chunks=(shards, 8))
@@ -105,3 +112,35 @@ def test_vocabulary_larger_than_a_worker(small_workers):
     W = Wd.compute(scheduler="sync")        # the same values, here, for the reference
     np.testing.assert_allclose(got, fastsmce.linear_cross_entropy(x, W, t, reduction="none"),
                                rtol=2e-5)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("opts", [dict(reduction="mean"),
+                                  dict(reduction="sum", bias=True, weight=True,
+                                       label_smoothing=0.2),
+                                  dict(reduction="none", bias=True, ignore_index=7)])
+def test_sharded_gradients_match_numpy(client, rng, dtype, opts):
+    x, W, t, kw = _case_with(rng, dtype, opts)
+    X = da.from_array(x, chunks=((9, 21), 8))
+    Wd = da.from_array(W, chunks=(split(131, 4, rng), 8))
+    loss, grads = fd.linear_cross_entropy_with_grad(X, Wd, t, **kw)
+    assert grads.input.chunks == X.chunks and grads.linear_weight.chunks == Wd.chunks
+    got = dask.compute(loss, *[g for g in grads if g is not None])
+    ref_loss, ref = fastsmce.linear_cross_entropy_with_grad(x, W, t, **kw)
+    assert_close(got[0], ref_loss, dtype)
+    for g, r in zip(got[1:], [r for r in ref if r is not None]):
+        # float32: sums of products in another order (BLAS over other splits)
+        if dtype == np.float32:
+            np.testing.assert_allclose(g, r, rtol=2e-5, atol=2e-6 * np.abs(r).max())
+        else:
+            assert_close(g, r, dtype)
+    assert (grads.linear_bias is None) == ("linear_bias" not in kw)
+
+
+def test_gradients_of_one_row_and_of_a_numpy_weight(client, rng):
+    x, W, b, t = _case(rng, np.float64)
+    loss, grads = fd.linear_cross_entropy_with_grad(x[0], W, t[0], linear_bias=b)
+    got = dask.compute(loss, *grads)
+    ref_loss, ref = fastsmce.linear_cross_entropy_with_grad(x[0], W, t[0], linear_bias=b)
+    for g, r in zip(got, (ref_loss,) + tuple(ref)):
+        assert_close(g, r, np.float64)
