@@ -32,6 +32,7 @@ MARKERS = {
     "simd": "forces each SIMD path (FASTSMCE_SIMD) in a subprocess",
     "torch": "parity test against PyTorch (skipped when torch is not installed)",
     "tensorflow": "parity test against TensorFlow (skipped when tensorflow is not installed)",
+    "dask": "fastsmce.dask on a dask.distributed LocalCluster (skipped when dask is not installed)",
 }
 # fixture -> marker: a test using the fixture needs that peer package
 PEER_FIXTURES = {"torch": "torch", "tf": "tensorflow"}

@@ -135,11 +135,26 @@ cdef int _grad_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
     return fs_lce_grad(j.dt, &j.blk, lo, hi)
 
 
+cdef void _blk_init(BlockJob *j, fs_dtype dt, int64_t nr, int64_t ld, char *zp,
+                    const int64_t *label, int64_t ign, double cap) noexcept:
+    """a block job over nr rows of the logits zp (row stride ld), statistics and factors
+    unset"""
+    memset(j, 0, sizeof(BlockJob))
+    j.dt = dt
+    j.blk.rows = nr
+    j.blk.ld = ld
+    j.blk.z = zp
+    j.blk.label = label
+    j.blk.ignore_index = ign
+    j.blk.softcap = cap
+
+
 cdef class _LinearStep:
     """One call of linear_cross_entropy(_with_grad) or of its shard statistics, step by
     step: validate -> run (one chunk, or two sweeps over blocks of classes) -> reduce."""
     cdef cnp.ndarray X, W, b, lab, w, losses, lse, ones
     cdef object dtype, in_shape, batch_shape
+    cdef object ext             # None, or (m, k, ky, kb): the rows' gradient factors given
     cdef fs_dtype dt
     cdef int64_t N, D, V, isz, ign, count, class0
     cdef double eps, zl, cap, denom, wsum, filt
@@ -253,8 +268,10 @@ cdef class _LinearStep:
         cdef cnp.ndarray dX = None, dW = None, db = None
         # (the loss alone takes the blocks whenever the rows need several chunks: one product
         # either way, and W read once instead of once a chunk)
-        cdef bint rows = self.filt < 0 and (_LIN_PATH == 1 or (_LIN_PATH == 0 and (
-            N <= _LIN_BUDGET // (V * self.isz) or (want_grad and V < _LIN_ROWS_MAX_V))))
+        # (given factors, ext: the blocks' second sweep alone)
+        cdef bint rows = self.ext is None and self.filt < 0 and (_LIN_PATH == 1 or (
+            _LIN_PATH == 0 and (N <= _LIN_BUDGET // (V * self.isz)
+                                or (want_grad and V < _LIN_ROWS_MAX_V))))
         self.losses = np.empty(N, dtype=np.float64)
         self.lse = np.empty(N, dtype=np.float64) if self.zl != 0 else None
         self.ones = np.ones(max(N, 1), dtype=self.dtype)
@@ -351,14 +368,8 @@ cdef class _LinearStep:
         zy[:nr] = 0
         if wz is not None:
             wz[:nr] = 0
-        memset(&j, 0, sizeof(j))
-        j.dt = self.dt
-        j.blk.rows = nr
-        j.blk.ld = ld
-        j.blk.z = zp
-        j.blk.label = <const int64_t *>cnp.PyArray_DATA(self.lab) + r0
-        j.blk.ignore_index = self.ign
-        j.blk.softcap = self.cap
+        _blk_init(&j, self.dt, nr, ld, zp, <const int64_t *>cnp.PyArray_DATA(self.lab) + r0,
+                  self.ign, self.cap)
         j.blk.m = <double *>cnp.PyArray_DATA(M)
         j.blk.s = <double *>cnp.PyArray_DATA(S)
         j.blk.zy = <double *>cnp.PyArray_DATA(zy)
@@ -405,27 +416,25 @@ cdef class _LinearStep:
         tile = _LIN_FILTER_ROWS if self.filt >= 0 else rows
         for r0 in range(0, N, rows):
             nr = min(rows, N - r0)
-            self._sweep_stats(r0, nr, Z, M, S, zy, wz)
-            k, ky = self._row_losses(r0, nr, M, S, zy, wz, scale, zg)
+            if self.ext is None:
+                self._sweep_stats(r0, nr, Z, M, S, zy, wz)
+                k, ky = self._row_losses(r0, nr, M, S, zy, wz, scale, zg)
+            else:       # a shard's share of the gradient: the factors of the whole vocabulary
+                M[:nr] = self.ext[0][r0:r0 + nr]
+                k, ky = self.ext[1][r0:r0 + nr], self.ext[2][r0:r0 + nr]
             if not want_grad:
                 continue
-            memset(&j, 0, sizeof(j))
-            j.dt = self.dt
-            j.blk.rows = nr
-            j.blk.ld = ld
-            j.blk.z = zp
-            j.blk.label = <const int64_t *>cnp.PyArray_DATA(self.lab) + r0
-            j.blk.ignore_index = self.ign
-            j.blk.softcap = self.cap
+            _blk_init(&j, self.dt, nr, ld, zp, <const int64_t *>cnp.PyArray_DATA(self.lab) + r0,
+                      self.ign, self.cap)
             j.blk.m = <double *>cnp.PyArray_DATA(M)
             j.blk.k = <const double *>cnp.PyArray_DATA(k)
             j.blk.ky = <const double *>cnp.PyArray_DATA(ky)
-            j.blk.kb = scale * self.eps / V
+            j.blk.kb = scale * self.eps / V if self.ext is None else self.ext[3]
             j.blk.gmax = <double *>gm
             for v0 in range(0, V, ld):
                 vb = min(ld, V - v0)
                 j.blk.cols = vb
-                j.blk.class0 = v0
+                j.blk.class0 = self.class0 + v0
                 j.blk.weight = <char *>cnp.PyArray_DATA(self.w) + v0 * isz if self.w is not None else NULL
                 _lin_plan(&p, nr, vb)
                 with nogil:
@@ -468,13 +477,10 @@ cdef class _LinearStep:
             wy = counted.astype(np.float64)
         loss, lse, U = _stats_losses(M[:nr], S[:nr], zy[:nr], wz[:nr] if wz is not None else None,
                                      wy, counted, self.eps, self.V, self.wsum)
-        with np.errstate(all="ignore"):
-            k = (scale * U + zg * lse) / S[:nr]
-        k[~counted] = 0
         self.losses[r0:r0 + nr] = loss
         if self.lse is not None:
             self.lse[r0:r0 + nr] = lse
-        return np.ascontiguousarray(k), np.ascontiguousarray(scale * (1.0 - self.eps) * wy)
+        return _grad_factors(U, lse, S[:nr], counted, wy, scale, zg, self.eps)
 
     cdef object stats(self, int64_t class_start):
         """the shard statistics of every row (the first sweep alone)"""
@@ -489,19 +495,34 @@ cdef class _LinearStep:
         for r0 in range(0, N, rows):
             nr = min(rows, N - r0)
             self._sweep_stats(r0, nr, Z, M[r0:], S[r0:], zy[r0:], wz[r0:])
-        lab = self.lab
-        held = (lab >= class_start) & (lab < class_start + V) & (lab != self.ign)
-        if self.w is not None:
-            tw = np.where(held, self.w[np.where(held, lab - class_start, 0)].astype(np.float64), 0.0)
-        else:
-            tw = held.astype(np.float64)
-        shp = self.batch_shape
-        return ShardStats(M.reshape(shp), S.reshape(shp), zy.reshape(shp), tw.reshape(shp),
-                          held.astype(np.int64).reshape(shp), wz.reshape(shp), int(V), self.wsum)
+        return _shard_stats(self.lab, self.w, self.ign, class_start, V, self.wsum, M, S, zy, wz,
+                            self.batch_shape)
 
     cdef object reduce(self, str reduction):
         return _reduce_losses(self.losses, self.lse, self.lab != self.ign, self.zl, reduction,
                               self.denom, self.count, self.dtype, self.batch_shape)
+
+
+cdef object _shard_stats(cnp.ndarray lab, cnp.ndarray w, int64_t ign, int64_t class_start,
+                         int64_t V, double wsum, M, S, zy, wz, tuple shp):
+    """the ShardStats of a shard of V classes from class_start, its rows' folded statistics
+    given (labels lab: global class ids; w: the shard's class weights or None)"""
+    held = (lab >= class_start) & (lab < class_start + V) & (lab != ign)
+    if w is not None:
+        tw = np.where(held, w[np.where(held, lab - class_start, 0)].astype(np.float64), 0.0)
+    else:
+        tw = held.astype(np.float64)
+    return ShardStats(M.reshape(shp), S.reshape(shp), zy.reshape(shp), tw.reshape(shp),
+                      held.astype(np.int64).reshape(shp), wz.reshape(shp), int(V), wsum)
+
+
+cdef tuple _grad_factors(U, lse, S, counted, wy, double scale, double zg, double eps):
+    """the gradient factors of fs_lce_grad, per row: k (of exp(z - M)) and ky (at the
+    label), from the rows' U and lse (_stats_losses) and sum exp S; ignored rows 0"""
+    with np.errstate(all="ignore"):
+        k = (scale * U + zg * lse) / S
+    k[~counted] = 0
+    return np.ascontiguousarray(k), np.ascontiguousarray(scale * (1.0 - eps) * wy)
 
 
 cdef tuple _stats_losses(m, s, zy, wz, wy, counted, double eps, int64_t V, double wsum):
@@ -703,3 +724,113 @@ def _linear_gemms(cnp.ndarray X, cnp.ndarray W, cnp.ndarray G, cnp.ndarray dX, c
               cnp.PyArray_DATA(dX), D)
         _gemm(dt, b'N', b'T', D, V, N, cnp.PyArray_DATA(X), D, cnp.PyArray_DATA(G), V,
               cnp.PyArray_DATA(dW), D)
+
+
+# Logits already built, cut in chunks of classes (fastsmce.dask): the block kernels of the
+# two-sweep path on a chunk (rows x classes) of the logits instead of a block from BLAS.
+
+cdef tuple _logit_chunk(logits, target, class_start, weight, ignore_index, BlockJob *j):
+    """(the chunk as the kernels read it, its labels, class weights, class0), j set over it"""
+    cdef cnp.ndarray Z = _real(logits, "logits", None, True)
+    if Z.ndim != 2:
+        raise ValueError(f"logits must be a 2-D chunk (rows, classes); got shape {(<object>Z).shape}")
+    cdef int64_t nr = Z.shape[0], V = Z.shape[1]
+    cdef int64_t c0 = _int_arg(class_start, "class_start", 0)
+    cdef int64_t ign = _ignore_index(ignore_index)
+    if target is None:      # statistics alone: no row holds a class of the chunk
+        lab = np.full(nr, -1 if ign != -1 else -2, dtype=np.int64)
+    else:
+        t = _asarray(target, "target")
+        if t.dtype.kind not in "iu" or (<object>t).shape != (nr,):
+            raise ValueError(f"target must hold {nr} integer class indices; got dtype {t.dtype}, "
+                             f"shape {(<object>t).shape}")
+        lab = _class_indices(t)
+    w = _xent_weight(weight, Z, V)
+    _blk_init(j, _dtype_of(Z), nr, V, <char *>cnp.PyArray_DATA(Z),
+              <const int64_t *>cnp.PyArray_DATA(lab), ign, 0.0)
+    j.blk.cols = V
+    j.blk.class0 = c0
+    j.blk.weight = cnp.PyArray_DATA(w) if w is not None else NULL
+    return Z, lab, w, c0
+
+
+cdef int _blk_run(BlockJob *j, bint grad) except -1:
+    cdef Plan p
+    cdef int err
+    _lin_plan(&p, j.blk.rows, j.blk.cols)
+    with nogil:
+        err = _run(&p, _grad_task if grad else _stats_task, j)
+    return _raise_status(err)
+
+
+def _logit_stats(logits, target=None, class_start=0, weight=None, ignore_index=-100,
+                 logit_sum=True):
+    """ShardStats (float64, per row) of a chunk of logits (rows, classes) holding the classes
+    class_start ..: what linear_cross_entropy_stats gives for a shard, the logits given.
+    target: the rows' global class ids, or None (max and sumexp alone matter); weight the
+    chunk's class weights or None; logit_sum False: logit_sum left 0 (not summed)."""
+    cdef BlockJob j
+    Z, lab, w, c0 = _logit_chunk(logits, target, class_start, weight, ignore_index, &j)
+    cdef int64_t nr = j.blk.rows
+    cdef cnp.ndarray M = np.full(nr, -np.inf), S = np.zeros(nr), zy = np.zeros(nr)
+    cdef cnp.ndarray wz = np.zeros(nr)
+    j.blk.m = <double *>cnp.PyArray_DATA(M)
+    j.blk.s = <double *>cnp.PyArray_DATA(S)
+    j.blk.zy = <double *>cnp.PyArray_DATA(zy)
+    j.blk.wz = <double *>cnp.PyArray_DATA(wz) if logit_sum else NULL
+    if j.blk.cols:
+        _blk_run(&j, False)
+    wsum = float(np.sum(w, dtype=np.float64)) if w is not None else float(j.blk.cols)
+    return _shard_stats(lab, w, j.blk.ignore_index, c0, j.blk.cols, wsum, M, S, zy, wz, (nr,))
+
+
+cdef tuple _merged_factors(stats, cnp.ndarray lab, int64_t ign, double eps, grad_scale):
+    """(m, k, ky, kb) of fs_lce_grad for rows (labels lab) from their ShardStats merged over
+    the whole vocabulary; grad_scale 1 / the summed weights for "mean", 1 otherwise"""
+    cdef double scale = _float_arg(grad_scale, "grad_scale")
+    f = lambda a: np.ascontiguousarray(a, np.float64).reshape(-1)
+    M, S = f(stats.max), f(stats.sumexp)
+    if M.shape[0] != lab.shape[0]:
+        raise ValueError(f"stats hold {M.shape[0]} rows; the chunk has {lab.shape[0]}")
+    counted = lab != ign
+    wy = np.where(counted, f(stats.target_weight), 0.0)
+    _, lse, U = _stats_losses(M, S, f(stats.target_logit), f(stats.logit_sum), wy, counted, eps,
+                              stats.num_classes, stats.weight_sum)
+    k, ky = _grad_factors(U, lse, S, counted, wy, scale, 0.0, eps)
+    return M, k, ky, scale * eps / stats.num_classes
+
+
+def _logit_grad(logits, target, stats, class_start=0, weight=None, ignore_index=-100,
+                label_smoothing=0.0, grad_scale=1.0):
+    """d loss / d logits over a chunk of logits (rows, classes) holding the classes
+    class_start .., from stats, the rows' ShardStats merged over the whole vocabulary:
+    softmax times each row's factor, less the label and smoothing terms (fs_lce_grad).
+    grad_scale: 1 / the summed weights for "mean", 1 otherwise; ignored rows 0."""
+    cdef BlockJob j
+    Z, lab, w, c0 = _logit_chunk(logits, target, class_start, weight, ignore_index, &j)
+    cdef cnp.ndarray G = np.array(Z, order="C", copy=True)
+    M, k, ky, kb = _merged_factors(stats, lab, j.blk.ignore_index, _smoothing(label_smoothing),
+                                   grad_scale)
+    j.blk.z = <char *>cnp.PyArray_DATA(G)
+    j.blk.m = <double *>cnp.PyArray_DATA(M)
+    j.blk.k = <const double *>cnp.PyArray_DATA(k)
+    j.blk.ky = <const double *>cnp.PyArray_DATA(ky)
+    j.blk.kb = kb
+    if j.blk.cols:
+        _blk_run(&j, True)
+    return G
+
+
+def _linear_shard_grads(input, linear_weight, target, stats, *, linear_bias=None, class_start=0,
+                        weight=None, ignore_index=-100, label_smoothing=0.0, grad_scale=1.0):
+    """LinearGrads of rows x one shard of classes (class_start ..), from the rows' ShardStats
+    merged over the whole vocabulary: input's share (the shards' shares add up to d input),
+    and the shard's linear_weight / linear_bias gradients over these rows (row chunks add
+    up).  grad_scale: 1 / the summed weights for "mean", 1 otherwise.  The second sweep of
+    the two-sweep path alone: each block's logits recomputed, never more than one block."""
+    cdef _LinearStep step = _LinearStep()
+    step.validate(input, linear_weight, target, linear_bias, weight, ignore_index,
+                  label_smoothing, 0.0, None, None, True)
+    step.class0 = _int_arg(class_start, "class_start", 0)
+    step.ext = _merged_factors(stats, step.lab, step.ign, step.eps, grad_scale)
+    return LinearGrads(*step.run("sum", True))

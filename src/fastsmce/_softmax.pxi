@@ -219,3 +219,32 @@ def softmax_backward(grad, probs, axis=-1, *, out=None):
 def log_softmax_backward(grad, log_probs, axis=-1, *, out=None):
     """Vector-Jacobian product of log_softmax: grad - exp(log_probs) * sum(grad)."""
     return _backward(OP_LOG_SOFTMAX_BWD, grad, log_probs, "log_probs", axis, out)
+
+
+def _softmax_from_stats(x, m, s, log_softmax=False):
+    """softmax (or log_softmax) of a chunk x (rows, n) of longer rows, from the rows' (max,
+    sum exp(x - max)) folded over the whole rows (float64): the final pass of the chunked
+    scheme above, for chunks that live apart (fastsmce.dask)."""
+    cdef cnp.ndarray a = _real(x, "x", None, True)
+    if a.ndim != 2:
+        raise ValueError(f"x must be a 2-D chunk (rows, n); got shape {(<object>a).shape}")
+    cdef cnp.ndarray M = np.ascontiguousarray(m, np.float64).reshape(-1)
+    cdef cnp.ndarray S = np.ascontiguousarray(s, np.float64).reshape(-1)
+    cdef int64_t rows = a.shape[0], n = a.shape[1], r
+    if M.shape[0] != rows or S.shape[0] != rows:
+        raise ValueError(f"m and s must hold {rows} rows; got {M.shape[0]} and {S.shape[0]}")
+    cdef cnp.ndarray y = np.empty_like(a)
+    cdef fs_dtype dt = _dtype_of(a)
+    cdef int64_t step = n * cnp.PyArray_ITEMSIZE(a)
+    cdef const char *xp = <const char *>cnp.PyArray_DATA(a)
+    cdef char *yp = <char *>cnp.PyArray_DATA(y)
+    cdef const double *mp = <const double *>cnp.PyArray_DATA(M)
+    cdef const double *sp = <const double *>cnp.PyArray_DATA(S)
+    cdef bint lg = _flag(log_softmax, "log_softmax")
+    with nogil:
+        for r in range(rows):
+            if lg:
+                fs_log_softmax_write(dt, xp + r * step, yp + r * step, n, mp[r], log(sp[r]))
+            else:
+                fs_softmax_write(dt, xp + r * step, yp + r * step, n, mp[r], 1.0 / sp[r])
+    return y
