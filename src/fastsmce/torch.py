@@ -1,0 +1,384 @@
+"""PyTorch adapter: fastsmce's kernels as differentiable torch functions and modules.
+
+``import fastsmce.torch as fst`` (needs ``pip install "fastsmce[torch]"``; ``import fastsmce``
+itself never imports torch).  The functions take torch's names, arguments, defaults and
+semantics (``softmax(input, dim)``, ``cross_entropy(input, target, weight=None, ...)``, ...), on
+CPU tensors.  float32 / float64 run natively; bfloat16 / float16 are computed in float32 and
+returned in their dtype.  Contiguous CPU tensors are shared with NumPy without a copy (other
+layouts go through fastsmce's strided paths); any other device raises an error naming it.
+
+Every op is a ``torch.library.custom_op`` in the ``fastsmce`` namespace with a fake (meta)
+implementation and an autograd formula built on fastsmce's fused kernels: the losses compute
+their gradient in the forward pass (``*_with_grad``) and the backward only scales it by the
+incoming gradient; softmax / log_softmax call ``softmax_backward`` / ``log_softmax_backward``
+(themselves custom ops, so ``torch.compile`` traces the backward too).  In eager mode the
+dispatcher's per-call cost would dominate small calls, so there the same forward / backward
+functions run through a plain ``torch.autograd.Function`` (or directly when no gradient is
+needed); under ``torch.compile`` the custom ops are used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+from typing import Optional
+
+import fastsmce as _fs
+
+__all__ = [
+    "softmax",
+    "log_softmax",
+    "logsumexp",
+    "cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "sigmoid_focal_loss",
+    "linear_cross_entropy",
+    "CrossEntropyLoss",
+    "BCEWithLogitsLoss",
+    "LinearCrossEntropyLoss",
+]
+
+_NATIVE = (torch.float32, torch.float64)
+_HALF = (torch.float16, torch.bfloat16)
+_EMPTY = (0,)  # shape of the placeholder "no gradient saved" output
+
+
+# ---------------------------------------------------------------------------------------------
+# tensor <-> array: the one conversion
+# ---------------------------------------------------------------------------------------------
+
+def _array(t: Optional[Tensor], name: str = "input"):
+    """A CPU tensor as a NumPy array sharing its memory (half types: a float32 copy)."""
+    if t is None:
+        return None
+    if t.device.type != "cpu":
+        raise ValueError(f"fastsmce.torch: {name} is on device '{t.device}'; "
+                         "fastsmce runs on CPU tensors only (move it with .cpu())")
+    if t.dtype in _HALF:
+        t = t.float()
+    return t.detach().numpy()
+
+
+def _tensor(a, dtype: torch.dtype) -> Tensor:
+    """A NumPy result (array or scalar) as a tensor of ``dtype`` (a copy only for half types)."""
+    t = torch.from_numpy(np.asarray(a))
+    return t if t.dtype == dtype else t.to(dtype)
+
+
+def _class_axis(input: Tensor) -> int:
+    """torch's class dimension: 1 for (N, C, d1, ...), 0 for an unbatched (C,) input"""
+    return 1 if input.dim() >= 2 else 0
+
+
+def _scale(saved: Tensor, g: Tensor, axis: Optional[int]) -> Tensor:
+    """chain rule for a loss whose gradient was saved in the forward pass"""
+    if g.dim() and axis is not None:
+        g = g.unsqueeze(axis)
+    return saved * g
+
+
+# ---------------------------------------------------------------------------------------------
+# registration: one helper makes the custom op, its fake, its autograd, and the eager path
+# ---------------------------------------------------------------------------------------------
+
+class _Op:
+    """One fastsmce op: ``compute`` (arrays in the real implementation), ``fake`` (shapes),
+    and optionally ``save(ctx, inputs, outputs)`` + ``backward(ctx, ops, *grads)`` where ``ops``
+    is the namespace of ops the backward may call (custom ops when traced, plain otherwise).
+
+    ``self.op`` is the ``torch.library.custom_op``; calling the ``_Op`` runs the op: the custom
+    op while ``torch.compile`` traces, a ``torch.autograd.Function`` when eager autograd needs
+    it, the bare implementation otherwise.
+    """
+
+    def __init__(self, fn, fake, save=None, backward=None, grad_args=(0,)):
+        name = fn.__name__.removesuffix("_op")
+        self.impl = fn
+        self.op = torch.library.custom_op(f"fastsmce::{name}", fn, mutates_args=())
+        self.op.register_fake(fake)
+        self.grad_args = grad_args
+        self.autograd = None
+        if backward is None:
+            return
+        self.op.register_autograd(lambda ctx, *g: backward(ctx, _TRACED, *g), setup_context=save)
+
+        impl = fn
+
+        class _Function(torch.autograd.Function):
+            @staticmethod
+            def forward(ctx, *args):
+                out = impl(*args)
+                save(ctx, args, out)
+                if isinstance(out, tuple):
+                    ctx.mark_non_differentiable(*out[1:])
+                return out
+
+            @staticmethod
+            def backward(ctx, *g):
+                return backward(ctx, _EAGER, *g)
+
+        _Function.__name__ = f"{name}_function"
+        self.autograd = _Function
+
+    def needs_grad(self, args) -> bool:
+        return torch.is_grad_enabled() and any(
+            isinstance(args[i], Tensor) and args[i].requires_grad for i in self.grad_args)
+
+    def __call__(self, *args):
+        if torch.compiler.is_compiling():
+            return self.op(*args)
+        if self.autograd is not None and self.needs_grad(args):
+            return self.autograd.apply(*args)
+        return self.impl(*args)
+
+
+class _Namespace:
+    """attribute access to the ops, either as custom ops or as their bare implementations"""
+
+    def __init__(self, traced: bool):
+        self._traced = traced
+
+    def __getattr__(self, name):
+        op = _OPS[name]
+        return op.op if self._traced else op.impl
+
+
+_OPS: dict = {}
+_TRACED = _Namespace(True)
+_EAGER = _Namespace(False)
+
+
+def _register(fake, save=None, backward=None, grad_args=(0,)):
+    def wrap(fn):
+        op = _Op(fn, fake, save, backward, grad_args)
+        _OPS[fn.__name__] = op
+        return op
+    return wrap
+
+
+def _same(x: Tensor, *args) -> Tensor:
+    return torch.empty_like(x)
+
+
+def _grad_slot(x: Tensor, need_grad: bool) -> Tensor:
+    return torch.empty_like(x) if need_grad else x.new_empty(_EMPTY)
+
+
+def _result(a, like: Tensor) -> Tensor:
+    return _tensor(a, like.dtype)
+
+
+# ---------------------------------------------------------------------------------------------
+# softmax family
+# ---------------------------------------------------------------------------------------------
+
+@_register(_same)
+def softmax_backward(grad: Tensor, output: Tensor, dim: int) -> Tensor:
+    return _result(_fs.softmax_backward(_array(grad, "grad"), _array(output), dim), output)
+
+
+@_register(_same)
+def log_softmax_backward(grad: Tensor, output: Tensor, dim: int) -> Tensor:
+    return _result(_fs.log_softmax_backward(_array(grad, "grad"), _array(output), dim), output)
+
+
+def _save_output(ctx, inputs, output):
+    ctx.dim = inputs[1]
+    ctx.save_for_backward(output)
+
+
+def _softmax_grad(backward_name):
+    def backward(ctx, ops, g):
+        (output,) = ctx.saved_tensors
+        return getattr(ops, backward_name)(g, output, ctx.dim), None
+    return backward
+
+
+@_register(_same, _save_output, _softmax_grad("softmax_backward"))
+def softmax_op(input: Tensor, dim: int) -> Tensor:
+    return _result(_fs.softmax(_array(input), dim), input)
+
+
+@_register(_same, _save_output, _softmax_grad("log_softmax_backward"))
+def log_softmax_op(input: Tensor, dim: int) -> Tensor:
+    return _result(_fs.log_softmax(_array(input), dim), input)
+
+
+def _reduced_shape(x: Tensor, dim: int, keepdim: bool):
+    shape = list(x.shape)
+    dim = dim % max(x.dim(), 1)
+    if keepdim:
+        shape[dim] = 1
+    else:
+        del shape[dim:dim + 1]
+    return shape
+
+
+def _logsumexp_fake(input, dim, keepdim):
+    return input.new_empty(_reduced_shape(input, dim, keepdim))
+
+
+def _save_logsumexp(ctx, inputs, output):
+    input, ctx.dim, ctx.keepdim = inputs
+    ctx.save_for_backward(input)
+
+
+def _logsumexp_grad(ctx, ops, g):
+    (input,) = ctx.saved_tensors
+    if not ctx.keepdim and input.dim():
+        g = g.unsqueeze(ctx.dim)
+    return ops.softmax_op(input, ctx.dim) * g, None, None
+
+
+@_register(_logsumexp_fake, _save_logsumexp, _logsumexp_grad)
+def logsumexp_op(input: Tensor, dim: int, keepdim: bool) -> Tensor:
+    return _result(_fs.logsumexp(_array(input), dim, keepdims=keepdim), input)
+
+
+def _one_dim(dim) -> int:
+    if isinstance(dim, (tuple, list)):
+        if len(dim) != 1:
+            raise NotImplementedError("fastsmce.torch.logsumexp: one dim at a time")
+        (dim,) = dim
+    return int(dim)
+
+
+def softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) -> Tensor:
+    """``torch.softmax``"""
+    return softmax_op(input if dtype is None else input.to(dtype), int(dim))
+
+
+def log_softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) -> Tensor:
+    """``torch.log_softmax``"""
+    return log_softmax_op(input if dtype is None else input.to(dtype), int(dim))
+
+
+def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
+    """``torch.logsumexp`` (one dim)"""
+    return logsumexp_op(input, _one_dim(dim), bool(keepdim))
+
+
+# ---------------------------------------------------------------------------------------------
+# losses: the forward computes (loss, gradient) in one fused pass and saves the gradient
+# ---------------------------------------------------------------------------------------------
+
+def _loss_shape(input: Tensor, reduction: str, drop_axis: Optional[int] = None):
+    if reduction != "none":
+        return ()
+    shape = list(input.shape)
+    if drop_axis is not None:
+        del shape[drop_axis]
+    return shape
+
+
+def _save_grads(axis_of):
+    """setup_context of a loss: keep the saved gradients, and the axis the incoming gradient
+    broadcasts over (``reduction="none"``)"""
+    def save(ctx, inputs, output):
+        ctx.axis = axis_of(inputs)
+        ctx.n_inputs = len(inputs)
+        ctx.save_for_backward(*output[1:])
+    return save
+
+
+def _scaled_grads(ctx, ops, g, *unused):
+    """backward of a loss: the saved gradients times the incoming one (None for the rest)"""
+    grads = [_scale(s, g, ctx.axis) if s.numel() or not s.dim() else None
+             for s in ctx.saved_tensors]
+    return tuple(grads) + (None,) * (ctx.n_inputs - len(grads))
+
+
+def _elementwise_axis(inputs):
+    return None
+
+
+def _ce_axis(inputs):
+    input, reduction = inputs[0], inputs[4]
+    return _class_axis(input) if reduction == "none" else None
+
+
+def _ce_fake(input, target, weight, ignore_index, reduction, label_smoothing, need_grad):
+    loss = input.new_empty(_loss_shape(input, reduction, _class_axis(input)))
+    return loss, _grad_slot(input, need_grad)
+
+
+def _loss_and_grad(input: Tensor, need_grad: bool, plain, with_grad, *args, **kw):
+    """run a fastsmce loss (its ``_with_grad`` twin when the gradient is needed); tensors out"""
+    if not need_grad:
+        return _result(plain(*args, **kw), input), input.new_empty(_EMPTY)
+    loss, grad = with_grad(*args, **kw)
+    return _result(loss, input), _result(grad, input)
+
+
+@_register(_ce_fake, _save_grads(_ce_axis), _scaled_grads)
+def cross_entropy_op(input: Tensor, target: Tensor, weight: Optional[Tensor], ignore_index: int,
+                     reduction: str, label_smoothing: float,
+                     need_grad: bool) -> tuple[Tensor, Tensor]:
+    return _loss_and_grad(
+        input, need_grad, _fs.cross_entropy, _fs.cross_entropy_with_grad,
+        _array(input), _array(target, "target"), axis=_class_axis(input),
+        weight=_array(weight, "weight"), ignore_index=ignore_index, reduction=reduction,
+        label_smoothing=label_smoothing)
+
+
+def _elementwise_fake(input, target, *args):
+    reduction, need_grad = args[-2], args[-1]
+    return input.new_empty(_loss_shape(input, reduction)), _grad_slot(input, need_grad)
+
+
+@_register(_elementwise_fake, _save_grads(_elementwise_axis), _scaled_grads)
+def binary_cross_entropy_with_logits_op(input: Tensor, target: Tensor, weight: Optional[Tensor],
+                                        pos_weight: Optional[Tensor], reduction: str,
+                                        need_grad: bool) -> tuple[Tensor, Tensor]:
+    return _loss_and_grad(
+        input, need_grad, _fs.binary_cross_entropy_with_logits,
+        _fs.binary_cross_entropy_with_logits_with_grad,
+        _array(input), _array(target, "target"), weight=_array(weight, "weight"),
+        pos_weight=_array(pos_weight, "pos_weight"), reduction=reduction)
+
+
+@_register(_elementwise_fake, _save_grads(_elementwise_axis), _scaled_grads)
+def sigmoid_focal_loss_op(inputs: Tensor, targets: Tensor, alpha: float, gamma: float,
+                          reduction: str, need_grad: bool) -> tuple[Tensor, Tensor]:
+    return _loss_and_grad(
+        inputs, need_grad, _fs.sigmoid_focal_loss, _fs.sigmoid_focal_loss_with_grad,
+        _array(inputs), _array(targets, "targets"), alpha=alpha, gamma=gamma,
+        reduction=reduction)
+
+
+def _need_grad(*tensors) -> bool:
+    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+
+
+def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
+                  size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Tensor:
+    """``torch.nn.functional.cross_entropy`` (class indices or class probabilities; class
+    dimension 1 of (N, C, d1, ...), or 0 of an unbatched (C,) input)"""
+    _no_legacy(size_average, reduce)
+    return cross_entropy_op(input, target, weight, int(ignore_index), reduction,
+                            float(label_smoothing), _need_grad(input))[0]
+
+
+def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
+                                     weight: Optional[Tensor] = None, size_average=None,
+                                     reduce=None, reduction: str = "mean",
+                                     pos_weight: Optional[Tensor] = None) -> Tensor:
+    """``torch.nn.functional.binary_cross_entropy_with_logits`` (``target`` gets no gradient)"""
+    _no_legacy(size_average, reduce)
+    return binary_cross_entropy_with_logits_op(input, target, weight, pos_weight, reduction,
+                                               _need_grad(input))[0]
+
+
+def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0,
+                       reduction: str = "none") -> Tensor:
+    """``torchvision.ops.sigmoid_focal_loss`` (``targets`` gets no gradient)"""
+    return sigmoid_focal_loss_op(inputs, targets, float(alpha), float(gamma), reduction,
+                                 _need_grad(inputs))[0]
+
+
+def _no_legacy(size_average, reduce):
+    if size_average is not None or reduce is not None:
+        raise NotImplementedError("fastsmce.torch: size_average / reduce are deprecated in "
+                                  "torch; pass reduction=")
