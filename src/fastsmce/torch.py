@@ -118,7 +118,7 @@ class _Op:
             def backward(ctx, *g):
                 return backward(ctx, _EAGER, *g)
 
-        _Function.__name__ = f"{name}_function"
+        _Function.__name__ = _Function.__qualname__ = f"{name}_function"
         self.autograd = _Function
 
     def needs_grad(self, args) -> bool:
@@ -273,20 +273,24 @@ def _loss_shape(input: Tensor, reduction: str, drop_axis: Optional[int] = None):
 
 
 def _save_grads(axis_of):
-    """setup_context of a loss: keep the saved gradients, and the axis the incoming gradient
-    broadcasts over (``reduction="none"``)"""
+    """setup_context of a loss: keep the gradients its forward computed (of the first input),
+    and the axis the incoming gradient broadcasts over (``reduction="none"``)"""
     def save(ctx, inputs, output):
         ctx.axis = axis_of(inputs)
+        ctx.positions = (0,)
         ctx.n_inputs = len(inputs)
         ctx.save_for_backward(*output[1:])
     return save
 
 
 def _scaled_grads(ctx, ops, g, *unused):
-    """backward of a loss: the saved gradients times the incoming one (None for the rest)"""
-    grads = [_scale(s, g, ctx.axis) if s.numel() or not s.dim() else None
-             for s in ctx.saved_tensors]
-    return tuple(grads) + (None,) * (ctx.n_inputs - len(grads))
+    """backward of a loss: the saved gradients times the incoming one, for the inputs at
+    ``ctx.positions`` (None for the rest and for an empty placeholder)"""
+    grads = [None] * ctx.n_inputs
+    for i, s in zip(ctx.positions, ctx.saved_tensors):
+        if s.numel() or not s.dim():
+            grads[i] = _scale(s, g, ctx.axis)
+    return tuple(grads)
 
 
 def _elementwise_axis(inputs):
@@ -382,3 +386,173 @@ def _no_legacy(size_average, reduce):
     if size_average is not None or reduce is not None:
         raise NotImplementedError("fastsmce.torch: size_average / reduce are deprecated in "
                                   "torch; pass reduction=")
+
+
+# ---------------------------------------------------------------------------------------------
+# fused linear + cross-entropy
+# ---------------------------------------------------------------------------------------------
+
+def _linear_grad_slots(input, linear_weight, linear_bias, need_grad):
+    bias = linear_bias if linear_bias is not None else input.new_empty(_EMPTY)
+    return (_grad_slot(input, need_grad), _grad_slot(linear_weight, need_grad),
+            _grad_slot(bias, need_grad and linear_bias is not None))
+
+
+def _linear_fake(input, linear_weight, target, linear_bias, weight, reduction, ignore_index,
+                 label_smoothing, z_loss, softcap, need_grad):
+    loss = input.new_empty(_loss_shape(input, reduction, input.dim() - 1))
+    return (loss,) + _linear_grad_slots(input, linear_weight, linear_bias, need_grad)
+
+
+def _linear_kwargs(linear_bias, weight, ignore_index, label_smoothing, z_loss, softcap):
+    return dict(linear_bias=_array(linear_bias, "linear_bias"), weight=_array(weight, "weight"),
+                ignore_index=ignore_index, label_smoothing=label_smoothing, z_loss=z_loss,
+                softcap=softcap)
+
+
+def _save_linear(ctx, inputs, output):
+    """``mean`` / ``sum``: the gradients of the forward pass; ``none``: the inputs (each row's
+    incoming gradient weighs its share of the weight gradient, see linear_cross_entropy_backward)"""
+    ctx.none = inputs[5] == "none"
+    ctx.n_inputs = len(inputs)
+    if ctx.none:
+        ctx.options = inputs[4:]
+        ctx.save_for_backward(*inputs[:4])
+    else:
+        ctx.axis, ctx.positions = None, (0, 1, 3)
+        ctx.save_for_backward(*output[1:])
+
+
+def _linear_grads(ctx, ops, g, *unused):
+    if not ctx.none:
+        return _scaled_grads(ctx, ops, g)
+    input, linear_weight, target, linear_bias = ctx.saved_tensors
+    weight, reduction, *options, need_grad = ctx.options
+    gi, gw, gb = ops.linear_cross_entropy_backward(g, input, linear_weight, target, linear_bias,
+                                                   weight, *options)
+    return (gi, gw, None, gb if linear_bias is not None else None) + (None,) * 7
+
+
+@_register(_linear_fake, _save_linear, _linear_grads, grad_args=(0, 1, 3))
+def linear_cross_entropy_op(input: Tensor, linear_weight: Tensor, target: Tensor,
+                            linear_bias: Optional[Tensor], weight: Optional[Tensor],
+                            reduction: str, ignore_index: int, label_smoothing: float,
+                            z_loss: float, softcap: Optional[float],
+                            need_grad: bool) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+    args = (_array(input), _array(linear_weight, "linear_weight"), _array(target, "target"))
+    kw = _linear_kwargs(linear_bias, weight, ignore_index, label_smoothing, z_loss, softcap)
+    if not need_grad:
+        return (_result(_fs.linear_cross_entropy(*args, reduction=reduction, **kw), input),) + \
+            _linear_grad_slots(input, linear_weight, linear_bias, False)
+    loss, grads = _fs.linear_cross_entropy_with_grad(*args, reduction=reduction, **kw)
+    bias = grads.linear_bias if linear_bias is not None else np.empty(_EMPTY)
+    return (_result(loss, input), _result(grads.input, input),
+            _result(grads.linear_weight, linear_weight), _result(bias, input))
+
+
+def _linear_backward_fake(grad, input, linear_weight, target, linear_bias, *options):
+    return _linear_grad_slots(input, linear_weight, linear_bias, True)
+
+
+@_register(_linear_backward_fake)
+def linear_cross_entropy_backward(grad: Tensor, input: Tensor, linear_weight: Tensor,
+                                  target: Tensor, linear_bias: Optional[Tensor],
+                                  weight: Optional[Tensor], ignore_index: int,
+                                  label_smoothing: float, z_loss: float,
+                                  softcap: Optional[float]) -> tuple[Tensor, Tensor, Tensor]:
+    """``reduction="none"``: sum of the per-row losses weighted by ``grad``, differentiated by
+    the fused kernel once per distinct value of ``grad`` (one call when all rows weigh the same)"""
+    g = _array(grad, "grad").reshape(-1)
+    x = _array(input)
+    x = x.reshape(-1, x.shape[-1])
+    w = _array(linear_weight, "linear_weight")
+    t = _array(target, "target").reshape(-1)
+    kw = _linear_kwargs(linear_bias, weight, ignore_index, label_smoothing, z_loss, softcap)
+    gi, gw = np.zeros_like(x), np.zeros_like(w)
+    gb = np.zeros(w.shape[0], w.dtype) if linear_bias is not None else np.empty(_EMPTY, w.dtype)
+    for value in np.unique(g):
+        if value == 0:
+            continue
+        rows = np.flatnonzero(g == value) if value == value else np.flatnonzero(g != g)
+        _, grads = _fs.linear_cross_entropy_with_grad(x[rows], w, t[rows], reduction="sum", **kw)
+        gi[rows] = value * grads.input
+        gw += value * grads.linear_weight
+        if linear_bias is not None:
+            gb += value * grads.linear_bias
+    return (_result(gi.reshape(input.shape), input), _result(gw, linear_weight),
+            _result(gb, input))
+
+
+def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *,
+                         linear_bias: Optional[Tensor] = None, weight: Optional[Tensor] = None,
+                         reduction: str = "mean", ignore_index: int = -100,
+                         label_smoothing: float = 0.0, z_loss: float = 0.0,
+                         softcap: Optional[float] = None) -> Tensor:
+    """``torch.nn.functional.linear_cross_entropy``: ``cross_entropy(input @ linear_weight.T +
+    linear_bias, target)`` without the logits, plus ``z_loss`` and ``softcap`` (see
+    ``fastsmce.linear_cross_entropy``); gradients for input, linear_weight and linear_bias"""
+    return linear_cross_entropy_op(
+        input, linear_weight, target, linear_bias, weight, reduction, int(ignore_index),
+        float(label_smoothing), float(z_loss), None if softcap is None else float(softcap),
+        _need_grad(input, linear_weight, linear_bias) and reduction != "none")[0]
+
+
+# ---------------------------------------------------------------------------------------------
+# modules
+# ---------------------------------------------------------------------------------------------
+
+class CrossEntropyLoss(torch.nn.Module):
+    """``torch.nn.CrossEntropyLoss`` on :func:`cross_entropy` (``weight`` is a buffer)"""
+
+    def __init__(self, weight: Optional[Tensor] = None, size_average=None,
+                 ignore_index: int = -100, reduce=None, reduction: str = "mean",
+                 label_smoothing: float = 0.0):
+        super().__init__()
+        _no_legacy(size_average, reduce)
+        self.register_buffer("weight", weight)
+        self.ignore_index, self.reduction = ignore_index, reduction
+        self.label_smoothing = label_smoothing
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
+                             reduction=self.reduction, label_smoothing=self.label_smoothing)
+
+
+class BCEWithLogitsLoss(torch.nn.Module):
+    """``torch.nn.BCEWithLogitsLoss`` on :func:`binary_cross_entropy_with_logits`"""
+
+    def __init__(self, weight: Optional[Tensor] = None, size_average=None, reduce=None,
+                 reduction: str = "mean", pos_weight: Optional[Tensor] = None):
+        super().__init__()
+        _no_legacy(size_average, reduce)
+        self.register_buffer("weight", weight)
+        self.register_buffer("pos_weight", pos_weight)
+        self.reduction = reduction
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return binary_cross_entropy_with_logits(input, target, self.weight,
+                                                reduction=self.reduction,
+                                                pos_weight=self.pos_weight)
+
+
+class LinearCrossEntropyLoss(torch.nn.Module):
+    """``torch.nn.LinearCrossEntropyLoss`` on :func:`linear_cross_entropy`: owns ``linear``
+    (an ``nn.Linear(in_features, num_classes, bias)``, the same state-dict keys as torch's) and
+    returns the loss of ``linear(input)`` against ``target``; adds ``z_loss`` and ``softcap``"""
+
+    def __init__(self, in_features: int, num_classes: int, *, bias: bool = False, device=None,
+                 dtype=None, reduction: str = "mean", weight: Optional[Tensor] = None,
+                 ignore_index: int = -100, label_smoothing: float = 0.0, z_loss: float = 0.0,
+                 softcap: Optional[float] = None):
+        super().__init__()
+        self.linear = torch.nn.Linear(in_features, num_classes, bias=bias, device=device,
+                                      dtype=dtype)
+        self.register_buffer("weight", weight)
+        self.reduction, self.ignore_index = reduction, ignore_index
+        self.label_smoothing, self.z_loss, self.softcap = label_smoothing, z_loss, softcap
+
+    def forward(self, input: Tensor, target: Tensor) -> Tensor:
+        return linear_cross_entropy(
+            input, self.linear.weight, target, linear_bias=self.linear.bias, weight=self.weight,
+            reduction=self.reduction, ignore_index=self.ignore_index,
+            label_smoothing=self.label_smoothing, z_loss=self.z_loss, softcap=self.softcap)
