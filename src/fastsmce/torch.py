@@ -71,10 +71,14 @@ def _class_axis(input: Tensor) -> int:
     return 1 if input.dim() >= 2 else 0
 
 
-def _scale(saved: Tensor, g: Tensor, axis: Optional[int]) -> Tensor:
-    """chain rule for a loss whose gradient was saved in the forward pass"""
+def _scale(saved: Tensor, g: Tensor, axis: Optional[int], ops) -> Tensor:
+    """chain rule for a loss whose gradient was saved in the forward pass; in eager mode the
+    usual ``loss.backward()`` (a scalar 1) hands the saved gradient on without a pass over it
+    (autograd copies it before accumulating into a leaf's ``.grad`` while the graph holds it)"""
     if g.dim() and axis is not None:
         g = g.unsqueeze(axis)
+    if ops is _EAGER and not g.dim() and g.item() == 1.0:
+        return saved
     return saved * g
 
 
@@ -289,7 +293,7 @@ def _scaled_grads(ctx, ops, g, *unused):
     grads = [None] * ctx.n_inputs
     for i, s in zip(ctx.positions, ctx.saved_tensors):
         if s.numel() or not s.dim():
-            grads[i] = _scale(s, g, ctx.axis)
+            grads[i] = _scale(s, g, ctx.axis, ops)
     return tuple(grads)
 
 

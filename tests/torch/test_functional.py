@@ -212,3 +212,17 @@ def test_no_grad_and_detached_inputs(fst):
         loss = fst.cross_entropy(x, t)
     assert loss.grad_fn is None and not loss.requires_grad
     assert fst.cross_entropy(x.detach(), t).grad_fn is None
+
+
+def test_backward_twice_with_retained_graph_accumulates(fst):
+    """the saved gradient handed on as is for a scalar 1 must not be changed by accumulation"""
+    x = leaf(5, 4, dtype=torch.float64)
+    t = torch.randint(0, 4, (5,))
+    loss = fst.cross_entropy(x, t)
+    loss.backward(retain_graph=True)
+    first = x.grad.clone()
+    loss.backward(retain_graph=True)
+    loss.backward()
+    torch.testing.assert_close(x.grad, 3 * first)
+    (g,) = torch.autograd.grad(F.cross_entropy(x, t), x)
+    torch.testing.assert_close(first, g)
