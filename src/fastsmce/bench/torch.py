@@ -74,7 +74,7 @@ def run(N=4096, C=1000, small=(64, 10), threads=None, budget=0.5):
     threads = threads or fastsmce.get_num_threads()
     fastsmce.set_num_threads(threads)
     torch.set_num_threads(threads)
-    cfg = TimingConfig(block_time=2e-3, budget=budget, min_repeats=5)
+    cfg = TimingConfig.for_run(False, budget)  # FASTSMCE_BENCH_FAST=1 (tests): tiny blocks
     print(f"fastsmce.torch against torch {torch.__version__}, float32, {threads} threads; "
           f"median seconds per call, candidates interleaved")
     results = {}
