@@ -34,9 +34,11 @@ __all__ = [
     "binary_cross_entropy_with_logits",
     "sigmoid_focal_loss",
     "linear_cross_entropy",
+    "sampled_softmax_loss",
     "CrossEntropyLoss",
     "BCEWithLogitsLoss",
     "LinearCrossEntropyLoss",
+    "SampledSoftmaxLoss",
 ]
 
 _NATIVE = (torch.float32, torch.float64)
@@ -62,7 +64,10 @@ def _array(t: Optional[Tensor], name: str = "input"):
 
 def _tensor(a, dtype: torch.dtype) -> Tensor:
     """A NumPy result (array or scalar) as a tensor of ``dtype`` (a copy only for half types)."""
-    t = torch.from_numpy(np.asarray(a))
+    a = np.asarray(a)
+    if not a.flags.c_contiguous:  # custom ops return contiguous tensors
+        a = a.copy()
+    t = torch.from_numpy(a)
     return t if t.dtype == dtype else t.to(dtype)
 
 
@@ -502,6 +507,99 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
 
 
 # ---------------------------------------------------------------------------------------------
+# sampled softmax: gradients of the touched class rows only (sparse COO, or scattered densely)
+# ---------------------------------------------------------------------------------------------
+
+def _no_sampled_grads(weights, biases, labels, inputs):
+    return (inputs.new_empty(_EMPTY), labels.new_empty(_EMPTY, dtype=torch.int64),
+            weights.new_empty(_EMPTY), biases.new_empty(_EMPTY))
+
+
+def _sampled_fake(weights, biases, labels, inputs, num_sampled, num_classes, num_true, sampled,
+                  true_expected, sampled_expected, sampler, remove_accidental_hits,
+                  subtract_log_q, seed, reduction, sparse_grad, need_grad):
+    loss = inputs.new_empty(inputs.shape[:1] if reduction == "none" else ())
+    if not need_grad:
+        return (loss,) + _no_sampled_grads(weights, biases, labels, inputs)
+    k = torch.library.get_ctx().new_dynamic_size()  # the number of distinct classes touched
+    return (loss, torch.empty_like(inputs), labels.new_empty((k,), dtype=torch.int64),
+            weights.new_empty((k, weights.shape[1])), biases.new_empty((k,)))
+
+
+def _save_sampled(ctx, inputs, output):
+    ctx.shape = inputs[0].shape
+    ctx.sparse = inputs[15]
+    ctx.n_inputs = len(inputs)
+    ctx.save_for_backward(*output[1:])
+
+
+def _sampled_grads(ctx, ops, g, *unused):
+    """d inputs scaled; the (K, D) rows of d weights / d biases put at their class ids"""
+    g_inputs, ids, g_weights, g_biases = ctx.saved_tensors
+    if g.dim():
+        raise NotImplementedError("fastsmce.torch.sampled_softmax_loss: gradients need "
+                                  "reduction='mean' or 'sum'")
+    grads = [None] * ctx.n_inputs
+    grads[3] = _scale(g_inputs, g, None, ops)
+    for i, rows in ((0, g_weights), (1, g_biases)):
+        rows, shape = _scale(rows, g, None, ops), ctx.shape[:rows.dim()]
+        if ctx.sparse:  # ids are unique (not sorted)
+            grads[i] = torch.sparse_coo_tensor(ids.unsqueeze(0), rows, shape,
+                                               check_invariants=False)
+        else:
+            grads[i] = rows.new_zeros(shape).index_add(0, ids, rows)
+    return tuple(grads)
+
+
+@_register(_sampled_fake, _save_sampled, _sampled_grads, grad_args=(0, 1, 3))
+def sampled_softmax_loss_op(weights: Tensor, biases: Tensor, labels: Tensor, inputs: Tensor,
+                            num_sampled: int, num_classes: int, num_true: int,
+                            sampled: Optional[Tensor], true_expected: Optional[Tensor],
+                            sampled_expected: Optional[Tensor], sampler: str,
+                            remove_accidental_hits: bool, subtract_log_q: bool,
+                            seed: Optional[int], reduction: str, sparse_grad: bool,
+                            need_grad: bool) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+    values = None if sampled is None else (
+        _array(sampled, "sampled"), _array(true_expected, "true_expected"),
+        _array(sampled_expected, "sampled_expected"))
+    args = (_array(weights, "weights"), _array(biases, "biases"), _array(labels, "labels"),
+            _array(inputs, "inputs"), num_sampled, num_classes)
+    kw = dict(num_true=num_true, sampled_values=values, sampler=sampler,
+              remove_accidental_hits=remove_accidental_hits, subtract_log_q=subtract_log_q,
+              seed=seed, reduction=reduction)
+    if not need_grad:
+        return (_result(_fs.sampled_softmax_loss(*args, **kw), inputs),
+                *_no_sampled_grads(weights, biases, labels, inputs))
+    loss, grads = _fs.sampled_softmax_loss_with_grad(*args, **kw)
+    return (_result(loss, inputs), _result(grads.inputs, inputs), torch.from_numpy(grads.ids),
+            _result(grads.weights, weights), _result(grads.biases, biases))
+
+
+def sampled_softmax_loss(weights: Tensor, biases: Tensor, labels: Tensor, inputs: Tensor,
+                         num_sampled: int, num_classes: int, num_true: int = 1,
+                         sampled_values=None, remove_accidental_hits: bool = True, *,
+                         sampler: str = "log_uniform", subtract_log_q: bool = True,
+                         seed: Optional[int] = None, reduction: str = "mean",
+                         sparse: bool = False) -> Tensor:
+    """``tf.nn.sampled_softmax_loss``'s arguments on tensors (see
+    ``fastsmce.sampled_softmax_loss``); differentiable in weights, biases and inputs (with
+    ``reduction="mean"`` / ``"sum"``).  ``sampled_values``: (sampled, true_expected_count,
+    sampled_expected_count) tensors.  ``sparse=True``: the gradients of ``weights`` and
+    ``biases`` are sparse COO tensors of the touched rows (for ``SparseAdam`` / ``SGD``)."""
+    need_grad = _need_grad(weights, biases, inputs)
+    if need_grad and reduction == "none":
+        raise NotImplementedError("fastsmce.torch.sampled_softmax_loss: reduction='none' is "
+                                  "not differentiable here; use 'mean' or 'sum'")
+    sampled, true_expected, sampled_expected = (
+        (None, None, None) if sampled_values is None else
+        (torch.as_tensor(v) for v in sampled_values))
+    return sampled_softmax_loss_op(
+        weights, biases, labels, inputs, int(num_sampled), int(num_classes), int(num_true),
+        sampled, true_expected, sampled_expected, sampler, bool(remove_accidental_hits),
+        bool(subtract_log_q), seed, reduction, bool(sparse), need_grad)[0]
+
+
+# ---------------------------------------------------------------------------------------------
 # modules
 # ---------------------------------------------------------------------------------------------
 
@@ -560,3 +658,34 @@ class LinearCrossEntropyLoss(torch.nn.Module):
             input, self.linear.weight, target, linear_bias=self.linear.bias, weight=self.weight,
             reduction=self.reduction, ignore_index=self.ignore_index,
             label_smoothing=self.label_smoothing, z_loss=self.z_loss, softcap=self.softcap)
+
+
+class SampledSoftmaxLoss(torch.nn.Module):
+    """A sampled-softmax output layer: owns ``weight`` (num_classes, in_features) and ``bias``
+    (num_classes,); ``forward(input, target, sampled_values=None)`` returns the mean loss.
+    With ``sparse=True`` their gradients are sparse COO tensors of the touched rows, like
+    ``nn.Embedding(sparse=True)``.  ``seed``: reproducible draws (a new seed each call, drawn
+    from a generator seeded once)."""
+
+    def __init__(self, num_classes: int, in_features: int, num_sampled: int, *,
+                 num_true: int = 1, sampler: str = "log_uniform",
+                 remove_accidental_hits: bool = True, subtract_log_q: bool = True,
+                 sparse: bool = True, seed: Optional[int] = None, device=None, dtype=None):
+        super().__init__()
+        self.num_classes, self.in_features, self.num_sampled = num_classes, in_features, \
+            num_sampled
+        self.num_true, self.sampler, self.sparse = num_true, sampler, sparse
+        self.remove_accidental_hits, self.subtract_log_q = remove_accidental_hits, subtract_log_q
+        self._seeds = None if seed is None else np.random.default_rng(seed)
+        factory = dict(device=device, dtype=dtype)
+        bound = in_features ** -0.5
+        self.weight = torch.nn.Parameter(
+            torch.empty(num_classes, in_features, **factory).uniform_(-bound, bound))
+        self.bias = torch.nn.Parameter(torch.zeros(num_classes, **factory))
+
+    def forward(self, input: Tensor, target: Tensor, sampled_values=None) -> Tensor:
+        seed = None if self._seeds is None else int(self._seeds.integers(2 ** 62))
+        return sampled_softmax_loss(
+            self.weight, self.bias, target, input, self.num_sampled, self.num_classes,
+            self.num_true, sampled_values, self.remove_accidental_hits, sampler=self.sampler,
+            subtract_log_q=self.subtract_log_q, seed=seed, sparse=self.sparse)

@@ -3,6 +3,8 @@
 
 import pytest
 
+import fastsmce
+
 torch = pytest.importorskip("torch")
 
 F64 = dict(dtype=torch.float64)
@@ -64,7 +66,15 @@ def opcheck_cases(fst):
     w = torch.rand(5, **F64) + 0.1
     xl, lw, lb = leaf(3, 2, 4), leaf(5, 4), leaf(5)
     y = torch.softmax(x, 1).detach()
+    sw, sb, sh = leaf(40, 4), leaf(40), leaf(3, 4)
+    labels = torch.tensor([[1], [7], [30]])
+    values = [torch.as_tensor(v) for v in fastsmce.sampling.log_uniform_candidate_sampler(
+        labels.numpy(), 1, 6, True, 40, seed=2)]
     return [
+        ("sampled_softmax_loss", (sw, sb, labels, sh, 6, 40, 1, *values, "log_uniform", True,
+                                  True, None, "mean", False, True)),
+        ("sampled_softmax_loss", (sw.detach(), sb.detach(), labels, sh.detach(), 6, 40, 1, None,
+                                  None, None, "uniform", True, True, 5, "none", False, False)),
         ("softmax", (x, 1)),
         ("log_softmax", (x, -1)),
         ("logsumexp", (x, 1, False)),
@@ -91,7 +101,7 @@ def test_every_op_has_an_opcheck_case(fst):
     assert registered == checked
 
 
-@pytest.mark.parametrize("case", range(15))
+@pytest.mark.parametrize("case", range(17))
 def test_opcheck(fst, case):
     name, args = opcheck_cases(fst)[case]
     op = getattr(torch.ops.fastsmce, name).default

@@ -63,3 +63,29 @@ def test_compiled_graph_calls_the_custom_ops(fst):
     x = torch.randn(3, 4)
     torch.testing.assert_close(f(x), torch.log_softmax(x, 1))
     assert any("fastsmce.log_softmax" in s for s in seen), seen
+
+
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "sparse"])
+def test_compile_sampled_softmax(fst, sparse):
+    """a data-dependent number of touched rows (an unbacked size in the fake) still traces"""
+    import fastsmce
+
+    torch._dynamo.reset()
+    g = torch.Generator().manual_seed(0)
+    w = torch.randn(50, 4, generator=g, dtype=torch.float64).requires_grad_()
+    b = torch.randn(50, generator=g, dtype=torch.float64).requires_grad_()
+    h = torch.randn(6, 4, generator=g, dtype=torch.float64).requires_grad_()
+    y = torch.randint(0, 50, (6, 1), generator=g)
+    values = [torch.as_tensor(v) for v in fastsmce.sampling.log_uniform_candidate_sampler(
+        y.numpy(), 1, 8, True, 50, seed=1)]
+
+    def f(w, b, h, *values):
+        return 3 * fst.sampled_softmax_loss(w, b, y, h, 8, 50, sampled_values=values,
+                                            sparse=sparse)
+
+    compiled = torch.compile(f, fullgraph=True, backend="aot_eager")
+    got, want = compiled(w, b, h, *values), f(w, b, h, *values)
+    torch.testing.assert_close(got, want, rtol=1e-12, atol=0)
+    for a, e in zip(torch.autograd.grad(got, (w, b, h)), torch.autograd.grad(want, (w, b, h))):
+        assert a.is_sparse == e.is_sparse
+        torch.testing.assert_close(a.to_dense(), e.to_dense(), rtol=1e-12, atol=1e-14)
