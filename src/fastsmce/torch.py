@@ -41,7 +41,6 @@ __all__ = [
     "SampledSoftmaxLoss",
 ]
 
-_NATIVE = (torch.float32, torch.float64)
 _HALF = (torch.float16, torch.bfloat16)
 _EMPTY = (0,)  # shape of the placeholder "no gradient saved" output
 
@@ -175,6 +174,9 @@ def _grad_slot(x: Tensor, need_grad: bool) -> Tensor:
 
 
 def _result(a, like: Tensor) -> Tensor:
+    """a result in the dtype of the tensor it derives from (a floating-point one, as torch's)"""
+    if not like.is_floating_point():
+        raise TypeError(f"fastsmce.torch: expected a floating-point tensor, got {like.dtype}")
     return _tensor(a, like.dtype)
 
 
@@ -360,8 +362,16 @@ def sigmoid_focal_loss_op(inputs: Tensor, targets: Tensor, alpha: float, gamma: 
         reduction=reduction)
 
 
-def _need_grad(*tensors) -> bool:
-    return torch.is_grad_enabled() and any(t is not None and t.requires_grad for t in tensors)
+def _need_grad(*tensors, **fixed) -> bool:
+    """whether autograd wants the gradient of ``tensors``; the ``fixed`` ones (targets, class
+    weights) get none, so one that requires a gradient is refused, not silently left out"""
+    if not torch.is_grad_enabled():
+        return False
+    for name, t in fixed.items():
+        if isinstance(t, Tensor) and t.requires_grad:
+            raise NotImplementedError(f"fastsmce.torch: no gradient with respect to {name}; "
+                                      f"pass {name}.detach()")
+    return any(t is not None and t.requires_grad for t in tensors)
 
 
 def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None,
@@ -371,7 +381,8 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Optional[Tensor] = None
     dimension 1 of (N, C, d1, ...), or 0 of an unbatched (C,) input)"""
     _no_legacy(size_average, reduce)
     return cross_entropy_op(input, target, weight, int(ignore_index), reduction,
-                            float(label_smoothing), _need_grad(input))[0]
+                            float(label_smoothing),
+                            _need_grad(input, target=target, weight=weight))[0]
 
 
 def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
@@ -381,14 +392,15 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor,
     """``torch.nn.functional.binary_cross_entropy_with_logits`` (``target`` gets no gradient)"""
     _no_legacy(size_average, reduce)
     return binary_cross_entropy_with_logits_op(input, target, weight, pos_weight, reduction,
-                                               _need_grad(input))[0]
+                                               _need_grad(input, target=target, weight=weight,
+                                                          pos_weight=pos_weight))[0]
 
 
 def sigmoid_focal_loss(inputs: Tensor, targets: Tensor, alpha: float = 0.25, gamma: float = 2.0,
                        reduction: str = "none") -> Tensor:
     """``torchvision.ops.sigmoid_focal_loss`` (``targets`` gets no gradient)"""
     return sigmoid_focal_loss_op(inputs, targets, float(alpha), float(gamma), reduction,
-                                 _need_grad(inputs))[0]
+                                 _need_grad(inputs, targets=targets))[0]
 
 
 def _no_legacy(size_average, reduce):
@@ -503,7 +515,7 @@ def linear_cross_entropy(input: Tensor, linear_weight: Tensor, target: Tensor, *
     return linear_cross_entropy_op(
         input, linear_weight, target, linear_bias, weight, reduction, int(ignore_index),
         float(label_smoothing), float(z_loss), None if softcap is None else float(softcap),
-        _need_grad(input, linear_weight, linear_bias) and reduction != "none")[0]
+        _need_grad(input, linear_weight, linear_bias, weight=weight) and reduction != "none")[0]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -226,3 +226,23 @@ def test_backward_twice_with_retained_graph_accumulates(fst):
     torch.testing.assert_close(x.grad, 3 * first)
     (g,) = torch.autograd.grad(F.cross_entropy(x, t), x)
     torch.testing.assert_close(first, g)
+
+
+def test_targets_and_weights_get_no_gradient_and_say_so(fst):
+    x = leaf(4, 5, dtype=torch.float64)
+    probs = torch.softmax(torch.randn(4, 5, dtype=torch.float64), 1).requires_grad_()
+    with pytest.raises(NotImplementedError, match="target.detach"):
+        fst.cross_entropy(x, probs)
+    with pytest.raises(NotImplementedError, match="pos_weight"):
+        fst.binary_cross_entropy_with_logits(x, probs.detach(),
+                                             pos_weight=torch.ones(5).double().requires_grad_())
+    with pytest.raises(NotImplementedError, match="targets"):
+        fst.sigmoid_focal_loss(x, probs)
+    with torch.no_grad():  # nothing is differentiated: fine
+        fst.cross_entropy(x, probs)
+    fst.cross_entropy(x, probs.detach()).backward()
+
+
+def test_integer_inputs_are_refused_like_torch(fst):
+    with pytest.raises(TypeError, match="floating-point"):
+        fst.softmax(torch.arange(6).reshape(2, 3), 1)
