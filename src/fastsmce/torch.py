@@ -91,7 +91,7 @@ def _scale(saved: Tensor, g: Tensor, axis: Optional[int], ops) -> Tensor:
 # ---------------------------------------------------------------------------------------------
 
 class _Op:
-    """One fastsmce op: ``compute`` (arrays in the real implementation), ``fake`` (shapes),
+    """One fastsmce op: ``fn`` (the real implementation, on the tensors' memory), ``fake``,
     and optionally ``save(ctx, inputs, outputs)`` + ``backward(ctx, ops, *grads)`` where ``ops``
     is the namespace of ops the backward may call (custom ops when traced, plain otherwise).
 
@@ -123,6 +123,7 @@ class _Op:
                 return out
 
             @staticmethod
+            @torch.autograd.function.once_differentiable  # double backward: a clear error
             def backward(ctx, *g):
                 return backward(ctx, _EAGER, *g)
 
@@ -134,11 +135,18 @@ class _Op:
             isinstance(args[i], Tensor) and args[i].requires_grad for i in self.grad_args)
 
     def __call__(self, *args):
-        if torch.compiler.is_compiling():
+        if _tracing():
             return self.op(*args)
         if self.autograd is not None and self.needs_grad(args):
             return self.autograd.apply(*args)
         return self.impl(*args)
+
+
+def _tracing() -> bool:
+    """torch.compile, a tracer (FakeTensorMode, make_fx) or a functorch transform is at work:
+    the custom op (fake, autograd, dispatch) must run, not NumPy on the tensors' memory"""
+    return (torch.compiler.is_compiling() or torch._C._len_torch_dispatch_stack() > 0
+            or torch._C._functorch.maybe_current_level() is not None)
 
 
 class _Namespace:

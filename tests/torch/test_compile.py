@@ -89,3 +89,19 @@ def test_compile_sampled_softmax(fst, sparse):
     for a, e in zip(torch.autograd.grad(got, (w, b, h)), torch.autograd.grad(want, (w, b, h))):
         assert a.is_sparse == e.is_sparse
         torch.testing.assert_close(a.to_dense(), e.to_dense(), rtol=1e-12, atol=1e-14)
+
+
+def test_tracers_get_the_custom_ops_not_constants(fst):
+    """make_fx and FakeTensorMode see the op (never NumPy baking a constant into a graph)"""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    from torch.fx.experimental.proxy_tensor import make_fx
+
+    gm = make_fx(lambda x, t: fst.cross_entropy(fst.log_softmax(x, 1), t))(
+        torch.randn(3, 4), torch.tensor([0, 1, 3]))
+    targets = {str(n.target) for n in gm.graph.nodes if n.op == "call_function"}
+    assert {"fastsmce.log_softmax.default", "fastsmce.cross_entropy.default"} <= targets
+    assert not any(n.op == "get_attr" for n in gm.graph.nodes)
+    with FakeTensorMode():
+        x = torch.randn(5, 3, requires_grad=True)
+        assert fst.logsumexp(x, 0).shape == (3,)
+        assert fst.cross_entropy(x, torch.zeros(5, dtype=torch.long)).shape == ()
