@@ -58,7 +58,7 @@ def _array(t: Optional[Tensor], name: str = "input"):
                          "fastsmce runs on CPU tensors only (move it with .cpu())")
     if t.dtype in _HALF:
         t = t.float()
-    return t.detach().numpy()
+    return (t.detach() if t.requires_grad else t).numpy()
 
 
 def _tensor(a, dtype: torch.dtype) -> Tensor:
@@ -123,8 +123,10 @@ class _Op:
                 return out
 
             @staticmethod
-            @torch.autograd.function.once_differentiable  # double backward: a clear error
             def backward(ctx, *g):
+                if torch.is_grad_enabled():  # create_graph=True: the formulas are first-order
+                    raise NotImplementedError(f"fastsmce.torch.{name}: no double backward "
+                                              "(create_graph=True)")
                 return backward(ctx, _EAGER, *g)
 
         _Function.__name__ = _Function.__qualname__ = f"{name}_function"

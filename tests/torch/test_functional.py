@@ -246,3 +246,9 @@ def test_targets_and_weights_get_no_gradient_and_say_so(fst):
 def test_integer_inputs_are_refused_like_torch(fst):
     with pytest.raises(TypeError, match="floating-point"):
         fst.softmax(torch.arange(6).reshape(2, 3), 1)
+
+
+def test_double_backward_is_refused(fst):
+    x = leaf(3, 4, dtype=torch.float64)
+    with pytest.raises(NotImplementedError, match="double backward"):
+        torch.autograd.grad(fst.log_softmax(x, 1).sum(), x, create_graph=True)
