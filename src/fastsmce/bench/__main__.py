@@ -138,9 +138,10 @@ def run_torch(quick: bool) -> dict | None:
     from . import torch as torch_bench
 
     print(f"\n== {TORCH} ==  fastsmce.torch against torch's own functions")
-    args = ["--time", "0.1"] if quick else []
+    args = ["--time", "0.1", "--sampled", "128,64,100000,1024"] if quick else []
     if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
-        args = ["--shape", "64x50", "--time", "0.01", "--threads", "1"]
+        args = ["--shape", "64x50", "--time", "0.01", "--threads", "1",
+                "--sampled", "16,8,500,32"]
     return torch_bench.main(args)
 
 
