@@ -4,6 +4,7 @@ NumPy, SciPy and PyTorch and print one table per operation."""
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 
@@ -61,6 +62,9 @@ SAMPLED_QUICK = ["--batch", "128", "--dim", "64", "--classes", "100000", "--samp
 LINEAR = "linear_cross_entropy"
 LINEAR_FUNCTION = "linear_cross_entropy_with_grad"
 
+#: the PyTorch adapter against torch (fastsmce.bench.torch): its own table, when torch is there
+TORCH = "torch"
+
 
 def list_ops(module) -> str:
     have = {spec.name for spec in available_ops(module)}
@@ -72,15 +76,22 @@ def list_ops(module) -> str:
     lines.append(f"{LINEAR:45s} "
                  f"{'available' if hasattr(module, LINEAR_FUNCTION) else 'not in this build'}"
                  "  (loss + grads vs PyTorch: python -m fastsmce.bench.linear)")
+    lines.append(f"{TORCH:45s} "
+                 f"{'available' if _have_torch() else 'needs PyTorch'}"
+                 "  (fastsmce.torch vs torch: python -m fastsmce.bench.torch)")
     return "\n".join(lines)
+
+
+def _have_torch() -> bool:
+    return importlib.util.find_spec("torch") is not None
 
 
 def split_steps(text: str | None) -> tuple[str | None, set]:
     """(--ops without the steps that have their own runner, the steps asked for);
     None = all."""
-    steps = {SAMPLED, LINEAR}
+    steps = {SAMPLED, LINEAR, TORCH}
     if text is None:
-        return None, steps
+        return None, steps if _have_torch() else steps - {TORCH}
     names = parse_list(text)
     rest = [n for n in names if n not in steps]
     return (",".join(rest) if rest else ""), steps & set(names)
@@ -117,6 +128,21 @@ def run_linear(module, quick: bool) -> list | None:
     if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
         args = ["--shapes", "64,32,1000", "--time", "0.05", "--no-memory"]
     return linear.main(args)
+
+
+def run_torch(quick: bool) -> dict | None:
+    """Time fastsmce.torch against torch (fastsmce.bench.torch) and return its figures."""
+    if not _have_torch():
+        print(f"\n{TORCH}: PyTorch is not installed", file=sys.stderr)
+        return None
+    from . import torch as torch_bench
+
+    print(f"\n== {TORCH} ==  fastsmce.torch against torch's own functions")
+    args = ["--time", "0.1", "--sampled", "128,64,100000,1024"] if quick else []
+    if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
+        args = ["--shape", "64x50", "--time", "0.01", "--threads", "1",
+                "--sampled", "16,8,500,32"]
+    return torch_bench.main(args)
 
 
 def choose_ops(text: str | None, module) -> list:
@@ -173,6 +199,8 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
         extra[SAMPLED] = run_sampled(module, args.quick)
     if LINEAR in steps and not args.shapes:
         extra[LINEAR] = run_linear(module, args.quick)
+    if TORCH in steps and not args.shapes:
+        extra[TORCH] = run_torch(args.quick)
     if args.json:
         write_json(args.json, info, cfg, results, extra)
         print(f"\nwrote {args.json}")
