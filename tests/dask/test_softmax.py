@@ -85,3 +85,23 @@ def test_complex_dtype_raises_at_call_time():
     X = da.zeros((3, 4), dtype=np.complex128, chunks=2)
     with pytest.raises(TypeError, match="real-valued"):
         fd.softmax(X)
+
+
+def _readers(y, x):
+    """how many tasks of y's graph read each block of x"""
+    graph = dict(y.__dask_graph__())
+    counts = {k: 0 for k in graph if isinstance(k, tuple) and k[0] == x.name}
+    for k, task in graph.items():
+        for d in getattr(task, "dependencies", ()):
+            if d in counts:
+                counts[d] += 1
+    return counts
+
+
+def test_each_chunk_is_read_at_most_twice(rng):
+    x = da.from_array(rng.standard_normal((8, 100)), chunks=(4, (30, 30, 40)))
+    for op in (fd.softmax, fd.log_softmax, fd.logsumexp):
+        counts = _readers(op(x).map_blocks(np.negative), x)   # a layer on top: no fusion
+        assert len(counts) == 6 and 1 <= max(counts.values()) <= 2, counts
+    one = da.from_array(rng.standard_normal((8, 100)), chunks=(4, 100))
+    assert max(_readers(fd.softmax(one).map_blocks(np.negative), one).values()) == 1
