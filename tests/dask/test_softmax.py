@@ -2,10 +2,13 @@
 chunks: the class axis in one chunk (map_blocks) or split in 2-8 uneven chunks (chunk
 statistics, tree merge, write pass), rows split too, NaN / inf rows."""
 
+import pytest
+
+pytest.importorskip("dask.array")
+
 import dask
 import dask.array as da
 import numpy as np
-import pytest
 from dask_helpers import assert_close, same_error, split
 
 import fastsmce
