@@ -467,6 +467,9 @@ def linear_cross_entropy_with_grad(input, linear_weight, target, *, linear_bias=
     """(loss, grads) as fastsmce.linear_cross_entropy_with_grad, vocabulary-parallel (input
     (N, D) or (D,)): grads.input chunked like the input's rows, grads.linear_weight /
     linear_bias like the shards.  A second pass over every (row chunk, shard) pair recomputes
-    its logits from the merged statistics; the weight is still never whole on a worker."""
+    its logits from the merged statistics; the weight is still never whole on a worker, but
+    its shards serve both passes, so Dask holds (or spills) them in between: a worker needs
+    room for its share of the weight and of the weight's gradient (the loss alone needs one
+    shard at a time)."""
     return _linear(input, linear_weight, target, linear_bias, weight, ignore_index, reduction,
                    label_smoothing, True)

@@ -12,8 +12,8 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 
-pytest.importorskip("dask.array")
-distributed = pytest.importorskip("distributed")
+# (each test module skips itself without dask: pytest.importorskip at its top; this file
+# imports neither dask nor distributed outside the fixtures)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -24,6 +24,7 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def cluster():
+    distributed = pytest.importorskip("distributed")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                                   dashboard_address=":0", memory_limit="1GiB") as c:
         yield c
@@ -31,5 +32,6 @@ def cluster():
 
 @pytest.fixture(scope="session")
 def client(cluster):
-    with distributed.Client(cluster) as cl:
+    from distributed import Client
+    with Client(cluster) as cl:
         yield cl

@@ -1,5 +1,9 @@
 """python -m fastsmce.bench.dask: both candidates agree, at a tiny size on the test cluster."""
 
+import pytest
+
+pytest.importorskip("dask.array")
+
 from fastsmce.bench import dask as bench
 
 

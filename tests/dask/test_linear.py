@@ -2,10 +2,13 @@
 by rows, the weight and bias by classes (uneven shards), every reduction and option; and
 on workers whose memory limit is below the whole weight matrix (it never sits on one)."""
 
+import pytest
+
+pytest.importorskip("dask.array")
+
 import dask
 import dask.array as da
 import numpy as np
-import pytest
 from dask_helpers import assert_close, same_error, split
 
 import fastsmce

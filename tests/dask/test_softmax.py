@@ -2,10 +2,13 @@
 chunks: the class axis in one chunk (map_blocks) or split in 2-8 uneven chunks (chunk
 statistics, tree merge, write pass), rows split too, NaN / inf rows."""
 
+import pytest
+
+pytest.importorskip("dask.array")
+
 import dask
 import dask.array as da
 import numpy as np
-import pytest
 from dask_helpers import assert_close, same_error, split
 
 import fastsmce
@@ -85,3 +88,23 @@ def test_complex_dtype_raises_at_call_time():
     X = da.zeros((3, 4), dtype=np.complex128, chunks=2)
     with pytest.raises(TypeError, match="real-valued"):
         fd.softmax(X)
+
+
+def _readers(y, x):
+    """how many tasks of y's graph read each block of x"""
+    graph = dict(y.__dask_graph__())
+    counts = {k: 0 for k in graph if isinstance(k, tuple) and k[0] == x.name}
+    for k, task in graph.items():
+        for d in getattr(task, "dependencies", ()):
+            if d in counts:
+                counts[d] += 1
+    return counts
+
+
+def test_each_chunk_is_read_at_most_twice(rng):
+    x = da.from_array(rng.standard_normal((8, 100)), chunks=(4, (30, 30, 40)))
+    for op in (fd.softmax, fd.log_softmax, fd.logsumexp):
+        counts = _readers(op(x).map_blocks(np.negative), x)   # a layer on top: no fusion
+        assert len(counts) == 6 and 1 <= max(counts.values()) <= 2, counts
+    one = da.from_array(rng.standard_normal((8, 100)), chunks=(4, 100))
+    assert max(_readers(fd.softmax(one).map_blocks(np.negative), one).values()) == 1

@@ -2,10 +2,13 @@
 class axis split in 2-8 uneven chunks and the rows too: every reduction, class weights,
 label smoothing, ignored rows, NaN / inf rows, errors."""
 
+import pytest
+
+pytest.importorskip("dask.array")
+
 import dask
 import dask.array as da
 import numpy as np
-import pytest
 from dask_helpers import assert_close, same_error, split
 
 import fastsmce
