@@ -257,12 +257,6 @@ def logsumexp_op(input: Tensor, dim: int, keepdim: bool) -> Tensor:
     return _result(_fs.logsumexp(_array(input), dim, keepdims=keepdim), input)
 
 
-def _one_dim(dim) -> int:
-    if isinstance(dim, (tuple, list)):
-        if len(dim) != 1:
-            raise NotImplementedError("fastsmce.torch.logsumexp: one dim at a time")
-        (dim,) = dim
-    return int(dim)
 
 
 def softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) -> Tensor:
@@ -276,8 +270,23 @@ def log_softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) ->
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """``torch.logsumexp`` (one dim)"""
-    return logsumexp_op(input, _one_dim(dim), bool(keepdim))
+    """``torch.logsumexp``; several dims are moved last and flattened into one (torch ops, so
+    autograd goes through them) for the one-axis kernel"""
+    if not isinstance(dim, (tuple, list)):
+        return logsumexp_op(input, int(dim), bool(keepdim))
+    nd = max(input.dim(), 1)
+    dims = sorted(int(d) % nd for d in dim)
+    if len(set(dims)) < len(dims):
+        raise RuntimeError(f"fastsmce.torch.logsumexp: a dim appears twice in {tuple(dim)}")
+    if len(dims) == 1:
+        return logsumexp_op(input, dims[0], bool(keepdim))
+    kept = input.dim() - len(dims)
+    x = input.movedim(dims, list(range(kept, input.dim())))
+    out = logsumexp_op(x.reshape(*x.shape[:kept], -1), -1, False)
+    if keepdim:
+        for d in dims:
+            out = out.unsqueeze(d)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------
