@@ -63,11 +63,12 @@ def _array(t: Optional[Tensor], name: str = "input"):
 
 def _tensor(a, dtype: torch.dtype) -> Tensor:
     """A NumPy result (array or scalar) as a tensor of ``dtype`` (a copy only for half types)."""
-    a = np.asarray(a)
+    if type(a) is not np.ndarray:
+        a = np.asarray(a)
     if not a.flags.c_contiguous:  # custom ops return contiguous tensors
         a = a.copy()
     t = torch.from_numpy(a)
-    return t if t.dtype == dtype else t.to(dtype)
+    return t if t.dtype is dtype else t.to(dtype)
 
 
 def _class_axis(input: Tensor) -> int:
@@ -157,9 +158,11 @@ class _Namespace:
     def __init__(self, traced: bool):
         self._traced = traced
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # first use only: the result is kept as an attribute
         op = _OPS[name]
-        return op.op if self._traced else op.impl
+        fn = op.op if self._traced else op.impl
+        setattr(self, name, fn)
+        return fn
 
 
 _OPS: dict = {}
