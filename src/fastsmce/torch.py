@@ -14,11 +14,12 @@ incoming gradient; softmax / log_softmax call ``softmax_backward`` / ``log_softm
 (themselves custom ops, so ``torch.compile`` traces the backward too).  In eager mode the
 dispatcher's per-call cost would dominate small calls, so there the same forward / backward
 functions run through a plain ``torch.autograd.Function`` (or directly when no gradient is
-needed); under ``torch.compile`` the custom ops are used.
+needed); under ``torch.compile``, tracers (``make_fx``, ``FakeTensorMode``) and functorch
+transforms the custom ops are used.  Gradients are first-order (``create_graph=True`` raises).
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: torch.library.custom_op reads the annotations as
+# types to infer each op's schema (older torch releases refuse them as strings)
 import numpy as np
 import torch
 from torch import Tensor
