@@ -14,11 +14,12 @@ incoming gradient; softmax / log_softmax call ``softmax_backward`` / ``log_softm
 (themselves custom ops, so ``torch.compile`` traces the backward too).  In eager mode the
 dispatcher's per-call cost would dominate small calls, so there the same forward / backward
 functions run through a plain ``torch.autograd.Function`` (or directly when no gradient is
-needed); under ``torch.compile`` the custom ops are used.
+needed); under ``torch.compile``, tracers (``make_fx``, ``FakeTensorMode``) and functorch
+transforms the custom ops are used.  Gradients are first-order (``create_graph=True`` raises).
 """
 
-from __future__ import annotations
-
+# no `from __future__ import annotations`: torch.library.custom_op reads the annotations as
+# types to infer each op's schema (older torch releases refuse them as strings)
 import numpy as np
 import torch
 from torch import Tensor
@@ -63,11 +64,12 @@ def _array(t: Optional[Tensor], name: str = "input"):
 
 def _tensor(a, dtype: torch.dtype) -> Tensor:
     """A NumPy result (array or scalar) as a tensor of ``dtype`` (a copy only for half types)."""
-    a = np.asarray(a)
+    if type(a) is not np.ndarray:
+        a = np.asarray(a)
     if not a.flags.c_contiguous:  # custom ops return contiguous tensors
         a = a.copy()
     t = torch.from_numpy(a)
-    return t if t.dtype == dtype else t.to(dtype)
+    return t if t.dtype is dtype else t.to(dtype)
 
 
 def _class_axis(input: Tensor) -> int:
@@ -157,9 +159,11 @@ class _Namespace:
     def __init__(self, traced: bool):
         self._traced = traced
 
-    def __getattr__(self, name):
+    def __getattr__(self, name):  # first use only: the result is kept as an attribute
         op = _OPS[name]
-        return op.op if self._traced else op.impl
+        fn = op.op if self._traced else op.impl
+        setattr(self, name, fn)
+        return fn
 
 
 _OPS: dict = {}
@@ -257,12 +261,6 @@ def logsumexp_op(input: Tensor, dim: int, keepdim: bool) -> Tensor:
     return _result(_fs.logsumexp(_array(input), dim, keepdims=keepdim), input)
 
 
-def _one_dim(dim) -> int:
-    if isinstance(dim, (tuple, list)):
-        if len(dim) != 1:
-            raise NotImplementedError("fastsmce.torch.logsumexp: one dim at a time")
-        (dim,) = dim
-    return int(dim)
 
 
 def softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) -> Tensor:
@@ -276,8 +274,23 @@ def log_softmax(input: Tensor, dim: int, dtype: Optional[torch.dtype] = None) ->
 
 
 def logsumexp(input: Tensor, dim, keepdim: bool = False) -> Tensor:
-    """``torch.logsumexp`` (one dim)"""
-    return logsumexp_op(input, _one_dim(dim), bool(keepdim))
+    """``torch.logsumexp``; several dims are moved last and flattened into one (torch ops, so
+    autograd goes through them) for the one-axis kernel"""
+    if not isinstance(dim, (tuple, list)):
+        return logsumexp_op(input, int(dim), bool(keepdim))
+    nd = max(input.dim(), 1)
+    dims = sorted(int(d) % nd for d in dim)
+    if len(set(dims)) < len(dims):
+        raise RuntimeError(f"fastsmce.torch.logsumexp: a dim appears twice in {tuple(dim)}")
+    if len(dims) == 1:
+        return logsumexp_op(input, dims[0], bool(keepdim))
+    kept = input.dim() - len(dims)
+    x = input.movedim(dims, list(range(kept, input.dim())))
+    out = logsumexp_op(x.reshape(*x.shape[:kept], -1), -1, False)
+    if keepdim:
+        for d in dims:
+            out = out.unsqueeze(d)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------

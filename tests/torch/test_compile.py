@@ -24,6 +24,7 @@ class Model(torch.nn.Module):
             fst.sigmoid_focal_loss(h, bt, reduction="mean"),
             (fst.softmax(h, -1) * fst.log_softmax(h, -1)).sum(),
             fst.logsumexp(h, 1).mean(),
+            fst.logsumexp(h, (0, 1), keepdim=True).sum(),
             fst.linear_cross_entropy(x, self.head, t, z_loss=1e-3),
             fst.linear_cross_entropy(x, self.head, t, reduction="none").sum(),
         ]

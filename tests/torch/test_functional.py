@@ -34,12 +34,17 @@ def test_softmax_family(fst, dtype, dim, name):
 
 
 @DTYPES
-@pytest.mark.parametrize("dim", [0, 2, -2, (1,)])
+@pytest.mark.parametrize("dim", [0, 2, -2, (1,), (0, 2), [-1, 0, 1], (2, 1)])
 @pytest.mark.parametrize("keepdim", [False, True])
 def test_logsumexp(fst, dtype, dim, keepdim):
     x = leaf(3, 4, 5, dtype=dtype, scale=3)
     assert_parity(fst.logsumexp(x, dim, keepdim), torch.logsumexp(x, dim, keepdim), (x,), dtype)
     assert_parity(fst.logsumexp(x, dim), torch.logsumexp(x, dim), (x,), dtype)
+
+
+def test_logsumexp_repeated_dim_refused_like_torch(fst):
+    with pytest.raises(RuntimeError, match="twice"):
+        fst.logsumexp(torch.randn(2, 3, 4), (2, -1))
 
 
 def test_softmax_dtype_argument(fst):
