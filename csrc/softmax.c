@@ -48,7 +48,8 @@ void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s)
     fs_kernels(dt)->chunk_stats(x, n, m, s);
 }
 
-void fs_stats_fold(double *M, double *S, double m, double s) { fs_fold_stats(M, S, m, s); }
+/* the active path's fold (its unit's FMA contraction): bit-identical to the kernels' */
+void fs_stats_fold(double *M, double *S, double m, double s) { fs_kernels(FS_FLOAT64)->stats_fold(M, S, m, s); }
 
 void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale) {
     fs_kernels(dt)->softmax_write(x, y, n, m, scale);

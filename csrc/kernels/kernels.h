@@ -26,6 +26,7 @@
     X(int, log_softmax_backward_2d, (int64_t, int64_t, const void *, int64_t, int64_t, const void *, \
                                      int64_t, int64_t, void *, int64_t, int64_t))              \
     X(void, chunk_stats, (const void *, int64_t, double *, double *))                          \
+    X(void, stats_fold, (double *, double *, double, double))                                  \
     X(void, softmax_write, (const void *, void *, int64_t, double, double))                    \
     X(void, log_softmax_write, (const void *, void *, int64_t, double, double))                \
     X(double, stats_logsumexp, (const void *, int64_t, double, double))                        \

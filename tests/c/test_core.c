@@ -51,7 +51,7 @@ static fam_t fam[NFAM] = {
     {"focal", "3e-6 / 1e-12 * (|ref| + max|ref|)"},
     {"samplers", "exact (deterministic, in range, unique)"},
     {"sampled softmax / NCE", "1e-5 / 1e-12 rtol + 1e-5 / 1e-13 atol"},
-    {"determinism", "bit-identical (split vs whole, repeated calls); fold of a long row <= 4 ulp (see NOTE)"},
+    {"determinism", "bit-identical (split vs whole, repeated calls, a long row folded in chunks)"},
     {"class blocks (lce)", "as cross_entropy: lse, target logit, grad rtol 2e-5 / 1e-12 + atol; block maxima cover |grad|"},
 };
 static int nprinted;
@@ -316,22 +316,9 @@ static void test_determinism(void) {
         int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
         fs_softmax_write(DT, (const char *)x + c * (int64_t)SZ, (char *)y2 + c * (int64_t)SZ, k, M, 1.0 / S);
     }
-    if (same_bits(y1, y2, n)) {
-        EXPECT(F_DETERM, 1, "long softmax: chunked == one call (%s)", dtn());
-    } else {
-        /* Known, not ARM-specific: fs_stats_fold (softmax.c, baseline flags) rounds
-         * S * exp(M - m) + s twice where the kernel unit's inlined fold is contracted
-         * to an FMA (avx2 / avx512 units), so a long row split across threads can
-         * differ from the one-thread result by an ulp.  Bounded here, and reported. */
-        double worst = 0;
-        for (c = 0; c < n; c++) {
-            double e = ulp_err(get(y1, c), get(y2, c));
-            worst = e > worst ? e : worst;
-        }
-        printf("NOTE: long softmax %s: chunked with fs_stats_fold differs from one call by up to %.0f ulp "
-               "(FMA contraction of the fold differs between the kernel unit and softmax.c)\n", dtn(), worst);
-        record(F_DETERM, worst, 4, "long softmax: chunked vs one call within 4 ulp (%s)", dtn());
-    }
+    /* fs_stats_fold is the active path's own fold (its unit's FMA contraction), so the
+     * chunked scheme gives the one-call bits exactly */
+    EXPECT(F_DETERM, same_bits(y1, y2, n), "long softmax: chunked == one call (%s)", dtn());
     fs_logsumexp_2d(DT, 1, n, x, n, 1, y1, 1);
     L = fs_stats_logsumexp(DT, x, n, M, S);
     record(F_DETERM, ulp_err(get(y1, 0), (LD)(F32() ? (double)(float)L : L)), 1, "long logsumexp: chunked vs one call (%s)", dtn());

@@ -47,6 +47,24 @@ def test_results_bit_identical_for_any_thread_count(name, shape, axis, dtype):
         assert np.array_equal(results[0], r, equal_nan=True), f"threads=1 vs threads={t} differ"
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_long_row_folded_across_threads_bit_identical(dtype):
+    """a single long row is split across threads in chunks whose statistics are folded
+    by fs_stats_fold: the fold must round as the one-thread kernel's (its FMA): 20 rows,
+    where a fold compiled without FMA differed in 4 (avx2 / avx512, float64)"""
+    rng = np.random.default_rng(197842)
+    try:
+        for _ in range(20):
+            x = rng.standard_normal((1, 197842)).astype(dtype) * 3
+            res = []
+            for t in (1, 2):
+                fastsmce.set_num_threads(t)
+                res.append((fastsmce.softmax(x), fastsmce.logsumexp(x)))
+            assert np.array_equal(res[0][0], res[1][0]) and np.array_equal(res[0][1], res[1][1])
+    finally:
+        fastsmce.set_num_threads(None)
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
 def test_big_float32_batch_bit_identical_1_vs_2_threads(name):
     """500 x 70000 float32 (140 MB): rows longer than L2, more rows than threads."""
