@@ -69,6 +69,7 @@ def test_quick_run_writes_valid_json_with_all_checks_ok(tmp_path):
     rows = doc["bce_csr_vs_dense"]
     assert rows and all(r["ratio_loss"] > 0 and r["ratio_loss_grad"] > 0 for r in rows)
     assert "== bce_csr_vs_dense ==" in proc.stdout
+    assert "wall time of this run" in proc.stdout and doc["wall_seconds"] > 0
     # the sampled-softmax training step, checked against its GEMMs and the full softmax
     step = doc["sampled_softmax"]
     assert step["seconds"]["gemms"] > 0 and step["seconds"]["full"] > 0

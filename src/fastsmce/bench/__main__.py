@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import time
 
 import fastsmce
 
@@ -131,7 +132,7 @@ def run_sampled(module, quick: bool, full: bool = True) -> dict | None:
     fast = os.environ.get("FASTSMCE_BENCH_FAST") == "1"
     args = list(SAMPLED_QUICK if quick or fast else SAMPLED_FULL)
     if not (quick or fast or full):     # the default run: the same problem, shorter timing
-        args += ["--time", "0.5", "--full-batch", "4"]
+        args += ["--time", "0.5", "--full-batch", "1"]
     if fast:
         args = ["--batch", "32", "--dim", "16", "--classes", "5000", "--sampled", "256",
                 "--time", "0.05", "--no-tf", "--full-batch", "4"]
@@ -170,6 +171,7 @@ def choose_ops(text: str | None, module) -> list:
 
 
 def main(argv: list[str] | None = None, module=fastsmce) -> int:
+    t0 = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list:
@@ -213,6 +215,7 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     if LINEAR in steps and not args.shapes:
         extra[LINEAR] = run_linear(module, args.quick, args.full)
     if args.json:
+        extra["wall_seconds"] = time.perf_counter() - t0
         write_json(args.json, info, cfg, results, extra)
         print(f"\nwrote {args.json}")
     if args.plot:
@@ -221,6 +224,7 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
         else:
             print("\n--plot: matplotlib is not installed, no plot drawn "
                   "(pip install matplotlib); everything else was written", file=sys.stderr)
+    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s")
     bad = failed_cases(results)
     if bad:
         print(f"\nfastsmce gave a wrong answer or an error in {len(bad)} case(s): "
