@@ -182,3 +182,53 @@ def _copy(cnp.ndarray src, cnp.ndarray dst):
     with nogil:
         _run(&p, _copy_task, &j)
     return dst
+
+
+cdef struct ReadJob:
+    const uint64_t *src
+    int64_t nwords, block
+    uint64_t *sink              # one word a task (keeps the reads alive)
+
+
+cdef int _read_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const ReadJob *j = <const ReadJob *>job
+    cdef int64_t i, end = min(hi * j.block, j.nwords)
+    cdef uint64_t a0 = 0, a1 = 0, a2 = 0, a3 = 0
+    i = lo * j.block
+    while i + 4 <= end:         # integer xor: associative, so the compiler vectorises it
+        a0 ^= j.src[i]
+        a1 ^= j.src[i + 1]
+        a2 ^= j.src[i + 2]
+        a3 ^= j.src[i + 3]
+        i += 4
+    while i < end:
+        a0 ^= j.src[i]
+        i += 1
+    j.sink[lo] = a0 ^ a1 ^ a2 ^ a3
+    return 0
+
+
+def _read(cnp.ndarray src):
+    """Plain parallel read of a contiguous array (an xor of its 8-byte words), with
+    fastsmce's threads and planner: the read-bandwidth reference of the benchmark's
+    reductions.  Returns the xor (its value means nothing)."""
+    if not src.flags.c_contiguous or src.nbytes % 8:
+        raise ValueError("_read needs a contiguous array of whole 8-byte words")
+    cdef ReadJob j
+    cdef Plan p
+    cdef int64_t t, ntasks
+    cdef uint64_t x = 0
+    j.src = <const uint64_t *>cnp.PyArray_DATA(src)
+    j.nwords = src.nbytes // 8
+    j.block = 1 << 17
+    ntasks = (j.nwords + j.block - 1) // j.block
+    _plan(&p, ntasks, j.block, 1, 1, 4 * PARALLEL_MIN)
+    j.sink = <uint64_t *>calloc(max(ntasks, <int64_t>1), sizeof(uint64_t))
+    if j.sink == NULL:
+        raise MemoryError()
+    with nogil:
+        _run(&p, _read_task, &j)
+    for t in range(ntasks):
+        x ^= j.sink[t]
+    free(j.sink)
+    return x

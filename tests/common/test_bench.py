@@ -48,9 +48,28 @@ def test_quick_run_writes_valid_json_with_all_checks_ok(tmp_path):
             if c["check"] == "OK":
                 assert isinstance(c["time"], float) and c["times"], (name, r)
         assert isinstance(r["roof"], float)
+        # the allocating call and out= (where the function has one); the references: a read
+        # for reductions, an allocating copy and a copy into an existing array otherwise
+        out = cands["fastsmce_out"]
+        assert out["check"] == ("n/a" if bench.get_op(r["op"]).fastsmce_out is None else "OK"), r
+        if r["reduction"]:
+            assert "read" in cands and "copy" not in cands and r["bytes"] == r["copy_bytes"] \
+                or r["bytes"] > r["copy_bytes"], r
+        else:
+            assert cands["copy"]["time"] > 0 and cands["copy_alloc"]["time"] > 0, r
+        if out["check"] == "OK":
+            assert isinstance(r["roof_out"], float), r
+    assert {r["op"] for r in results if r["reduction"]} \
+        == {"logsumexp", "cross_entropy", "binary_cross_entropy_with_logits",
+            "bce_sparse_targets"} & ops
     for op in ops:
         assert f"== {op} ==" in proc.stdout
-    assert "%roof" in proc.stdout
+    assert "%roof" in proc.stdout and "%roof out=" in proc.stdout
+    # sparse against dense BCE targets, timed in the same run
+    rows = doc["bce_csr_vs_dense"]
+    assert rows and all(r["ratio_loss"] > 0 and r["ratio_loss_grad"] > 0 for r in rows)
+    assert "== bce_csr_vs_dense ==" in proc.stdout
+    assert "wall time of this run" in proc.stdout and doc["wall_seconds"] > 0
     # the sampled-softmax training step, checked against its GEMMs and the full softmax
     step = doc["sampled_softmax"]
     assert step["seconds"]["gemms"] > 0 and step["seconds"]["full"] > 0
@@ -86,6 +105,44 @@ def test_case_selection():
         == [((4096, 1000), "float64"), ((64, 10), "float64")]
     with pytest.raises(ValueError):
         bench.parse_shapes("4096x")
+    # the default run of the main job: the headline cases; --full: every shape and dtype
+    headline = bench.select_cases(["softmax"], full=False)
+    assert [(c.shape, c.dtype) for c in headline] == list(bench.HEADLINE_CASES)
+    assert {c.shape for c in headline} == {(64, 10), (4096, 1000), (1024, 50257)}
+    assert [c.dtype for c in bench.select_cases(["softmax"], [(8, 4)], full=False)] == ["float32"]
+    assert [c.dtype for c in bench.select_cases(["softmax"], full=False, dtypes=["float64"])] \
+        == ["float64"] * len(bench.HEADLINE_CASES)
+
+
+def test_main_job_modes_and_filters():
+    """--full and --quick exclude each other; --ops keeps the steps it names only"""
+    from fastsmce.bench.__main__ import build_parser, split_steps
+
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--quick", "--full"])
+    assert build_parser().parse_args(["--full"]).full
+    assert split_steps("softmax,bce_csr_vs_dense") == ("softmax", {"bce_csr_vs_dense"})
+    assert split_steps(None)[1] == {"sampled_softmax", "linear_cross_entropy", "bce_csr_vs_dense"}
+    cfg = bench.TimingConfig
+    assert cfg.for_run(False, full=False).budget < cfg.for_run(False, full=True).budget
+
+
+def test_read_reference_reads_every_word():
+    """fastsmce._core._read: the read-bandwidth reference of the reductions"""
+    from fastsmce import _core
+
+    x = np.arange(1 << 18, dtype=np.uint64)
+    want = np.bitwise_xor.reduce(x)
+    for n in (1, 2):
+        fastsmce.set_num_threads(n)
+        assert _core._read(x) == want
+        assert _core._read(x[:5]) == np.bitwise_xor.reduce(x[:5])
+    fastsmce.set_num_threads(None)
+    assert _core._read(np.zeros(0)) == 0
+    with pytest.raises(ValueError):
+        _core._read(np.zeros(3, np.float32))
+    with pytest.raises(ValueError):
+        _core._read(np.zeros((4, 4))[:, ::2])
 
 
 def test_registry_follows_the_module():
@@ -102,8 +159,8 @@ def _fake_fastsmce(softmax):
 
 
 @pytest.mark.parametrize("softmax, status", [
-    (lambda x, out=None: np.copyto(out, 1.01 * bench.ops.np_softmax(x)) or out, "WRONG"),
-    (lambda x, out=None: out[:, :1], "WRONG"),  # wrong shape
+    (lambda x, out=None: 1.01 * bench.ops.np_softmax(x), "WRONG"),
+    (lambda x, out=None: np.empty_like(x)[:, :1], "WRONG"),  # wrong shape
     (lambda x, out=None: 1 / 0, "ERROR"),
 ])
 def test_wrong_answers_are_reported_not_timed(softmax, status):
@@ -113,9 +170,11 @@ def test_wrong_answers_are_reported_not_timed(softmax, status):
     r = bench.run_case(bench.get_op("softmax"), case, fake, 1, cfg)
     fs = r["candidates"]["fastsmce"]
     assert fs["check"] == status and "time" not in fs
+    assert r["candidates"]["fastsmce_out"]["check"] == status
     assert r["roof"] is None and set(r["speedup"].values()) == {None}
     assert r["candidates"]["numpy"]["check"] == "OK"
     assert r["candidates"]["copy"]["time"] > 0  # numpy.copyto fallback without _core._copy
+    assert r["candidates"]["copy_alloc"]["time"] > 0 and r["roof_out"] is None
 
 
 def test_relative_error():

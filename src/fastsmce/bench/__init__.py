@@ -5,8 +5,8 @@ pytest-benchmark suite in ``benchmarks/`` times exactly the same cases.
 """
 
 from .cases import (
-    DTYPES, QUICK_CASES, SHAPES, Case, format_shape, parse_dtypes, parse_list, parse_shapes,
-    select_cases,
+    DTYPES, HEADLINE_CASES, QUICK_CASES, SHAPES, Case, format_shape, parse_dtypes, parse_list,
+    parse_shapes, select_cases,
 )
 from .machine import set_threads
 from .ops import (
@@ -17,7 +17,7 @@ from .runner import CANDIDATES, candidate_factories, make_copy, run_case
 from .timing import TimingConfig, time_interleaved
 
 __all__ = [
-    "CANDIDATES", "DTYPES", "PEERS", "QUICK_CASES", "REGISTRY", "SHAPES", "TOLERANCE",
+    "CANDIDATES", "DTYPES", "HEADLINE_CASES", "PEERS", "QUICK_CASES", "REGISTRY", "SHAPES", "TOLERANCE",
     "Case", "OpSpec", "TimingConfig", "as_float64", "available_ops", "candidate_factories",
     "format_shape", "get_op", "make_copy", "parse_dtypes", "parse_list", "parse_shapes",
     "peer_module", "relative_error", "run_case", "select_cases", "set_threads",

@@ -1,5 +1,11 @@
 """``python -m fastsmce.bench`` / ``fastsmce-bench``: time fastsmce against
-NumPy, SciPy and PyTorch and print one table per operation."""
+NumPy, SciPy and PyTorch and print one table per operation.
+
+The default run takes the headline cases (every op at 64x10, 4096x1000 and 1024x50257
+float32, the CSR-vs-dense BCE rows, the sampled-softmax step and a small fused linear
+cross-entropy), a few minutes on 2 cores; ``--full`` the whole sweep (every standard
+shape in both dtypes, the linear cross-entropy at its full sizes); ``--quick`` a small
+subset (CI)."""
 
 from __future__ import annotations
 
@@ -7,9 +13,11 @@ import argparse
 import importlib.util
 import os
 import sys
+import time
 
 import fastsmce
 
+from . import csr
 from .cases import parse_dtypes, parse_list, parse_shapes, select_cases
 from .machine import machine_info, set_threads
 from .ops import REGISTRY, available_ops, get_op
@@ -27,8 +35,12 @@ def build_parser() -> argparse.ArgumentParser:
                     "one is reported as WRONG and not timed. Exit status 1 if fastsmce itself "
                     "gave a wrong answer or raised.",
     )
-    p.add_argument("--quick", action="store_true",
-                   help="a small subset of cases (well under a minute)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true",
+                      help="a small subset of cases (well under a minute)")
+    mode.add_argument("--full", action="store_true",
+                      help="the whole sweep: every standard shape in float32 and float64 "
+                           "(the default run takes the headline cases, a few minutes)")
     p.add_argument("--ops", metavar="LIST",
                    help="comma-separated operations (default: all available; see --list)")
     p.add_argument("--shapes", metavar="LIST",
@@ -42,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--list", action="store_true", help="list the operations and exit")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--time-per-case", type=float, metavar="SECONDS",
-                   help="timing budget per candidate and case (default 0.5, --quick 0.1)")
+                   help="timing budget per candidate and case "
+                        "(default 0.2, --full 0.5, --quick 0.1)")
     p.add_argument("--min-time", type=float, metavar="SECONDS",
                    help="minimum duration of one timed block of calls (default 0.002)")
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -64,6 +77,9 @@ LINEAR_FUNCTION = "linear_cross_entropy_with_grad"
 
 #: the PyTorch adapter against torch (fastsmce.bench.torch): its own table, when torch is there
 TORCH = "torch"
+#: sparse (CSR) against dense BCE targets (fastsmce.bench.csr): its own table
+CSR = "bce_csr_vs_dense"
+CSR_FUNCTION = "binary_cross_entropy_with_logits_with_grad"
 
 
 def list_ops(module) -> str:
@@ -79,6 +95,9 @@ def list_ops(module) -> str:
     lines.append(f"{TORCH:45s} "
                  f"{'available' if _have_torch() else 'needs PyTorch'}"
                  "  (fastsmce.torch vs torch: python -m fastsmce.bench.torch)")
+    lines.append(f"{CSR:45s} "
+                 f"{'available' if hasattr(module, CSR_FUNCTION) else 'not in this build'}"
+                 "  (BCE with CSR against dense targets)")
     return "\n".join(lines)
 
 
@@ -89,7 +108,7 @@ def _have_torch() -> bool:
 def split_steps(text: str | None) -> tuple[str | None, set]:
     """(--ops without the steps that have their own runner, the steps asked for);
     None = all."""
-    steps = {SAMPLED, LINEAR, TORCH}
+    steps = {SAMPLED, LINEAR, TORCH, CSR}
     if text is None:
         return None, steps if _have_torch() else steps - {TORCH}
     names = parse_list(text)
@@ -97,7 +116,23 @@ def split_steps(text: str | None) -> tuple[str | None, set]:
     return (",".join(rest) if rest else ""), steps & set(names)
 
 
-def run_sampled(module, quick: bool) -> dict | None:
+def run_csr(module, cfg) -> list | None:
+    """Time BCE with CSR against dense targets (fastsmce.bench.csr) and print the table."""
+    if not hasattr(module, CSR_FUNCTION):
+        print(f"\n{CSR}: not in this fastsmce build", file=sys.stderr)
+        return None
+    shapes = csr.SHAPES
+    if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
+        shapes = ((64, 10), (256, 200))
+    rows = csr.run(module, cfg, shapes)
+    print(f"\n== {CSR} ==  binary_cross_entropy_with_logits(_with_grad)(logits, target), "
+          f"{csr.PER_ROW} positives a row as CSR (int32 indices) or dense 0/1; outputs "
+          f"allocated by the call; csr/dense = time ratio (1 = as fast)")
+    print(csr.render(rows))
+    return rows
+
+
+def run_sampled(module, quick: bool, full: bool = True) -> dict | None:
     """Time the sampled-softmax step (fastsmce.bench.sampled) and return its medians."""
     if not hasattr(module, SAMPLED_FUNCTION):
         print(f"\n{SAMPLED}: not in this fastsmce build", file=sys.stderr)
@@ -106,6 +141,8 @@ def run_sampled(module, quick: bool) -> dict | None:
 
     fast = os.environ.get("FASTSMCE_BENCH_FAST") == "1"
     args = list(SAMPLED_QUICK if quick or fast else SAMPLED_FULL)
+    if not (quick or fast or full):     # the default run: the same problem, shorter timing
+        args += ["--time", "0.5", "--full-batch", "1"]
     if fast:
         args = ["--batch", "32", "--dim", "16", "--classes", "5000", "--sampled", "256",
                 "--time", "0.05", "--no-tf", "--full-batch", "4"]
@@ -116,7 +153,7 @@ def run_sampled(module, quick: bool) -> dict | None:
     return {"problem": args, "seconds": med, "fastsmce_seconds_same_group": own}
 
 
-def run_linear(module, quick: bool) -> list | None:
+def run_linear(module, quick: bool, full: bool = True) -> list | None:
     """Time the fused linear + cross-entropy (fastsmce.bench.linear) and return its figures."""
     if not hasattr(module, LINEAR_FUNCTION):
         print(f"\n{LINEAR}: not in this fastsmce build", file=sys.stderr)
@@ -124,7 +161,7 @@ def run_linear(module, quick: bool) -> list | None:
     from . import linear
 
     print(f"\n== {LINEAR} ==  fastsmce.linear_cross_entropy_with_grad: loss + d input + d weight")
-    args = ["--quick"] if quick else []
+    args = [] if full and not quick else ["--quick"]
     if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
         args = ["--shapes", "64,32,1000", "--time", "0.05", "--no-memory"]
     return linear.main(args)
@@ -159,6 +196,7 @@ def choose_ops(text: str | None, module) -> list:
 
 
 def main(argv: list[str] | None = None, module=fastsmce) -> int:
+    t0 = time.perf_counter()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.list:
@@ -168,7 +206,7 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     try:
         specs = choose_ops(ops_text, module) if ops_text != "" else []
         cases = select_cases([s.name for s in specs], parse_shapes(args.shapes),
-                             parse_dtypes(args.dtypes), args.quick) if specs else []
+                             parse_dtypes(args.dtypes), args.quick, args.full) if specs else []
     except ValueError as exc:
         parser.error(str(exc))
     if not cases and not steps:
@@ -178,7 +216,7 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
 
     threads = args.threads if args.threads is not None else module.get_num_threads()
     set_threads(module, threads)
-    cfg = TimingConfig.for_run(args.quick, args.time_per_case, args.min_time)
+    cfg = TimingConfig.for_run(args.quick, args.time_per_case, args.min_time, args.full)
     info = machine_info(module, threads, copy_hook(module)[0])
     by_name = {s.name: s for s in specs}
 
@@ -195,13 +233,16 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     if results:
         print(render_report(info, cfg, results))
     extra = {}
+    if CSR in steps and not args.shapes:
+        extra[CSR] = run_csr(module, cfg)
     if SAMPLED in steps and not args.shapes:
-        extra[SAMPLED] = run_sampled(module, args.quick)
+        extra[SAMPLED] = run_sampled(module, args.quick, args.full)
     if LINEAR in steps and not args.shapes:
-        extra[LINEAR] = run_linear(module, args.quick)
+        extra[LINEAR] = run_linear(module, args.quick, args.full)
     if TORCH in steps and not args.shapes:
         extra[TORCH] = run_torch(args.quick)
     if args.json:
+        extra["wall_seconds"] = time.perf_counter() - t0
         write_json(args.json, info, cfg, results, extra)
         print(f"\nwrote {args.json}")
     if args.plot:
@@ -210,6 +251,7 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
         else:
             print("\n--plot: matplotlib is not installed, no plot drawn "
                   "(pip install matplotlib); everything else was written", file=sys.stderr)
+    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s")
     bad = failed_cases(results)
     if bad:
         print(f"\nfastsmce gave a wrong answer or an error in {len(bad)} case(s): "

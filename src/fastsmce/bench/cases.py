@@ -20,6 +20,14 @@ SHAPES: tuple[tuple[int, int], ...] = (
 
 DTYPES: tuple[str, ...] = ("float32", "float64")
 
+#: The default run (the headline cases, a few minutes on 2 cores): every op at these
+#: shapes in float32; ``--full`` runs every standard shape in both dtypes.
+HEADLINE_CASES: tuple[tuple[tuple[int, int], str], ...] = (
+    ((64, 10), "float32"),
+    ((4096, 1000), "float32"),
+    ((1024, 50257), "float32"),
+)
+
 #: The ``--quick`` subset: small to mid shapes in float32, plus one float64.
 QUICK_CASES: tuple[tuple[tuple[int, int], str], ...] = (
     ((64, 10), "float32"),
@@ -89,18 +97,26 @@ def select_cases(
     shapes: Sequence[tuple[int, int]] | None = None,
     dtypes: Sequence[str] | None = None,
     quick: bool = False,
+    full: bool = True,
 ) -> list[Case]:
     """Cases for ``ops`` (op-major order).
 
-    Explicit ``shapes`` are used as given (crossed with ``dtypes``, default
-    float32 under ``quick``, else both).  Without shapes: ``QUICK_CASES``
-    (filtered by ``dtypes``) under ``quick``, else all standard shapes x dtypes.
+    Explicit ``shapes`` are used as given (crossed with ``dtypes``, default both
+    under ``full``, else float32).  Without shapes: ``QUICK_CASES`` under ``quick``,
+    all standard shapes x dtypes under ``full``, else ``HEADLINE_CASES`` (the default
+    run of ``python -m fastsmce.bench``); those lists filtered by ``dtypes``.
     """
     if shapes is not None:
-        dts = list(dtypes) if dtypes is not None else (["float32"] if quick else list(DTYPES))
+        dts = list(dtypes) if dtypes is not None else (list(DTYPES) if full and not quick
+                                                       else ["float32"])
         pairs = [(tuple(s), d) for s in shapes for d in dts]
     elif quick:
         pairs = [(s, d) for s, d in QUICK_CASES if dtypes is None or d in dtypes]
+    elif not full:
+        if dtypes is not None and list(dtypes) != ["float32"]:
+            pairs = [(s, d) for s, _ in HEADLINE_CASES for d in dtypes]
+        else:
+            pairs = list(HEADLINE_CASES)
     else:
         dts = list(dtypes) if dtypes is not None else list(DTYPES)
         pairs = [(s, d) for s in SHAPES for d in dts]

@@ -7,8 +7,11 @@ not landed yet appear by themselves once they do.
 Every spec names its inputs, its textbook NumPy implementation (which is
 both the ``numpy`` peer, run in the input dtype, and -- run on float64 copies
 of the inputs -- the reference every candidate is checked against), how to
-call fastsmce (with preallocated output buffers, like the copy baseline),
-its peers, and how many bytes it must write (the bytes read are the inputs).
+call fastsmce (as users call it, outputs allocated by the call, and with
+preallocated ``out=`` / ``grad_out=`` buffers where the function has them),
+its peers, how many bytes it must write (the bytes read are the inputs), and
+whether it is a reduction (its %roof then counts the bytes read only, against
+a read-only reference).
 """
 
 from __future__ import annotations
@@ -174,19 +177,22 @@ def np_bce_sparse_with_grad(x, indptr, indices):
 # --------------------------------------------------------------------------
 
 def fastsmce_call(function: str, buffer: str | None = None, rows: bool = False):
-    """fastsmce.<function>(*args), with a preallocated ``buffer=`` keyword
-    (``out`` / ``grad_out``) shaped like the input, or like its rows."""
+    """fastsmce.<function>(*args) as users call it, outputs allocated by the call;
+    with ``buffer`` (``out`` / ``grad_out``) also a second factory that passes a
+    preallocated buffer shaped like the input, or like its rows.  Returns
+    (allocating factory, ``out=`` factory or None)."""
 
     def factory(module, args):
         f = getattr(module, function)
-        if buffer is None:
-            return lambda: f(*args)
+        return lambda: f(*args)
+
+    def out_factory(module, args):
+        f = getattr(module, function)
         x = args[0]
-        buf = np.empty(x.shape[:-1] if rows else x.shape, dtype=x.dtype)
-        kw = {buffer: buf}
+        kw = {buffer: np.empty(x.shape[:-1] if rows else x.shape, dtype=x.dtype)}
         return lambda: f(*args, **kw)
 
-    return factory
+    return factory, (out_factory if buffer is not None else None)
 
 
 def scipy_call(function: str, **kw) -> Factory:
@@ -239,18 +245,23 @@ def torch_loss_and_grad(path: str) -> Factory:
 
 
 def fastsmce_sparse_call(function: str, buffer: str | None = None):
-    """fastsmce.<function>(logits, positives[, buffer=buf]) with CSR positives."""
+    """fastsmce.<function>(logits, positives) with CSR positives, allocating, and (with
+    ``buffer``) with a preallocated ``buffer=``: (factory, out factory or None)."""
 
     def factory(module, args):
         x, indptr, indices = args
         f = getattr(module, function)
         t = Positives(indptr, indices, x.shape)
-        if buffer is None:
-            return lambda: f(x, t)
+        return lambda: f(x, t)
+
+    def out_factory(module, args):
+        x, indptr, indices = args
+        f = getattr(module, function)
+        t = Positives(indptr, indices, x.shape)
         kw = {buffer: np.empty_like(x)}
         return lambda: f(x, t, **kw)
 
-    return factory
+    return factory, (out_factory if buffer is not None else None)
 
 
 def torch_sparse_loss_and_grad(path: str) -> Factory:
@@ -321,57 +332,72 @@ class OpSpec:
     function: str  #: fastsmce attribute the op needs
     inputs: Callable  #: (shape, dtype, rng) -> tuple of arrays
     reference: Callable  #: textbook NumPy: the "numpy" peer and the float64 reference
-    fastsmce: Callable  #: (module, args) -> zero-arg callable
+    calls: tuple  #: (allocating factory, out= factory or None): (module, args) -> callable
     written: Callable  #: first input -> bytes the op writes (it reads all inputs)
     note: str  #: how fastsmce is called / what is counted, for the table header
     peers: Mapping[str, Factory] = field(default_factory=dict)  #: besides numpy
+    reduction: bool = False  #: writes next to nothing: %roof on bytes read, vs a read
+
+    @property
+    def fastsmce(self) -> Callable:
+        return self.calls[0]
+
+    @property
+    def fastsmce_out(self) -> Callable | None:
+        return self.calls[1]
 
     def peer_factory(self, peer: str) -> Factory | None:
         if peer == "numpy":
             return lambda args: (lambda: self.reference(*args))
         return self.peers.get(peer)
 
+    def bytes_read(self, args) -> int:
+        return sum(a.nbytes for a in args)
+
     def bytes_moved(self, args) -> int:
-        return sum(a.nbytes for a in args) + self.written(args[0])
+        return self.bytes_read(args) + self.written(args[0])
 
 
 REGISTRY: tuple[OpSpec, ...] = (
     OpSpec(
         "softmax", "softmax", inputs_x, np_softmax,
         fastsmce_call("softmax", "out"), _same,
-        "fastsmce.softmax(x, out=buf); bytes = read x + write out",
+        "fastsmce.softmax(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("softmax", axis=-1), "torch": torch_call("softmax", dim=-1)},
     ),
     OpSpec(
         "log_softmax", "log_softmax", inputs_x, np_log_softmax,
         fastsmce_call("log_softmax", "out"), _same,
-        "fastsmce.log_softmax(x, out=buf); bytes = read x + write out",
+        "fastsmce.log_softmax(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("log_softmax", axis=-1), "torch": torch_call("log_softmax", dim=-1)},
     ),
     OpSpec(
         "logsumexp", "logsumexp", inputs_x, np_logsumexp,
         fastsmce_call("logsumexp", "out", rows=True), _rows,
-        "fastsmce.logsumexp(x, out=buf); bytes = read x + write one value per row",
+        "fastsmce.logsumexp(x) / (x, out=buf); a reduction: bytes = read x",
         {"scipy": scipy_call("logsumexp", axis=-1), "torch": torch_call("logsumexp", dim=-1)},
+        reduction=True,
     ),
     OpSpec(
         "cross_entropy", "cross_entropy", inputs_class_target, np_cross_entropy,
         fastsmce_call("cross_entropy"), _scalar,
-        "fastsmce.cross_entropy(logits, target) mean loss; bytes = read logits + int64 targets",
+        "fastsmce.cross_entropy(logits, target) mean loss; a reduction: bytes = read logits + "
+        "int64 targets",
         {"torch": torch_call("nn.functional.cross_entropy")},
+        reduction=True,
     ),
     OpSpec(
         "cross_entropy_with_grad", "cross_entropy_with_grad", inputs_class_target,
         np_cross_entropy_with_grad,
         fastsmce_call("cross_entropy_with_grad", "grad_out"), _scalar_and_same,
-        "fastsmce.cross_entropy_with_grad(logits, target, grad_out=buf) -> (loss, grad); "
+        "fastsmce.cross_entropy_with_grad(logits, target[, grad_out=buf]) -> (loss, grad); "
         "torch: forward + backward; bytes = read logits + targets + write grad",
         {"torch": torch_loss_and_grad("nn.functional.cross_entropy")},
     ),
     OpSpec(
         "sigmoid", "sigmoid", inputs_x, np_sigmoid,
         fastsmce_call("sigmoid", "out"), _same,
-        "fastsmce.sigmoid(x, out=buf); bytes = read x + write out",
+        "fastsmce.sigmoid(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("expit"), "torch": torch_call("sigmoid")},
     ),
     OpSpec(
@@ -379,14 +405,14 @@ REGISTRY: tuple[OpSpec, ...] = (
         "binary_cross_entropy_with_logits_with_grad", inputs_binary_target,
         np_bce_with_logits_with_grad,
         fastsmce_call("binary_cross_entropy_with_logits_with_grad", "grad_out"), _scalar_and_same,
-        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, target, grad_out=buf) "
+        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, target[, grad_out=buf]) "
         "-> (loss, grad); torch: forward + backward; bytes = read logits + targets + write grad",
         {"torch": torch_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
     ),
     OpSpec(
         "log_sigmoid", "log_sigmoid", inputs_x, np_log_sigmoid,
         fastsmce_call("log_sigmoid", "out"), _same,
-        "fastsmce.log_sigmoid(x, out=buf); bytes = read x + write out",
+        "fastsmce.log_sigmoid(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("log_expit"), "torch": torch_call("nn.functional.logsigmoid")},
     ),
     OpSpec(
@@ -394,23 +420,25 @@ REGISTRY: tuple[OpSpec, ...] = (
         inputs_binary_target, np_bce_with_logits,
         fastsmce_call("binary_cross_entropy_with_logits"), _scalar,
         "fastsmce.binary_cross_entropy_with_logits(logits, target) mean loss; "
-        "bytes = read logits + targets",
+        "a reduction: bytes = read logits + targets",
         {"torch": torch_call("nn.functional.binary_cross_entropy_with_logits")},
+        reduction=True,
     ),
     OpSpec(
         "bce_sparse_targets", "binary_cross_entropy_with_logits",
         inputs_sparse_positives, np_bce_sparse,
         fastsmce_sparse_call("binary_cross_entropy_with_logits"), _scalar,
         "fastsmce.binary_cross_entropy_with_logits(logits, csr_positives) mean loss, 5 positives "
-        "a row; torch: dense target; bytes = read logits + CSR",
+        "a row; torch: dense target; a reduction: bytes = read logits + CSR",
         {"torch": torch_sparse_call("nn.functional.binary_cross_entropy_with_logits")},
+        reduction=True,
     ),
     OpSpec(
         "bce_sparse_targets_with_grad", "binary_cross_entropy_with_logits_with_grad",
         inputs_sparse_positives, np_bce_sparse_with_grad,
         fastsmce_sparse_call("binary_cross_entropy_with_logits_with_grad", "grad_out"),
         _scalar_and_same,
-        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, csr_positives, grad_out=buf), "
+        "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, csr_positives[, grad_out=buf]), "
         "5 positives a row; torch: dense target, forward + backward; bytes = read logits + CSR "
         "+ write grad",
         {"torch": torch_sparse_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
@@ -419,7 +447,7 @@ REGISTRY: tuple[OpSpec, ...] = (
         "sigmoid_focal_loss_with_grad", "sigmoid_focal_loss_with_grad", inputs_binary_target,
         np_sigmoid_focal_with_grad,
         fastsmce_call("sigmoid_focal_loss_with_grad", "grad_out"), _scalar_and_same,
-        "fastsmce.sigmoid_focal_loss_with_grad(logits, target, grad_out=buf) -> (loss, grad); "
+        "fastsmce.sigmoid_focal_loss_with_grad(logits, target[, grad_out=buf]) -> (loss, grad); "
         "torch: torchvision's formula, forward + backward; bytes = read logits + targets + "
         "write grad",
         {"torch": torch_focal_loss_and_grad()},

@@ -8,7 +8,10 @@ from itertools import groupby
 
 from .cases import format_shape
 from .ops import OK, PEERS, get_op
-from .runner import CANDIDATES, COPY
+from .runner import CANDIDATES, REFERENCES
+
+#: column titles of the candidates
+TITLES = {"fastsmce": "fastsmce", "fastsmce_out": "out="}
 
 _TIME_UNITS = ((1.0, "s"), (1e-3, "ms"), (1e-6, "us"), (1e-9, "ns"))
 
@@ -34,16 +37,17 @@ def time_cell(record: dict) -> str:
 
 
 def table_rows(results: list) -> list:
-    header = ["shape", "dtype", *CANDIDATES, *(f"x {p}" for p in PEERS), "%roof"]
+    header = ["shape", "dtype", *(TITLES.get(c, c) for c in CANDIDATES),
+              *(f"x {p}" for p in PEERS), "%roof", "%roof out="]
     rows = [header]
     for r in results:
         cands = r["candidates"]
-        roof = "-" if r["roof"] is None else f"{100 * r['roof']:.0f}%"
+        roofs = ["-" if r.get(k) is None else f"{100 * r[k]:.0f}%" for k in ("roof", "roof_out")]
         rows.append([
             format_shape(r["shape"]), r["dtype"],
             *(time_cell(cands[name]) for name in CANDIDATES),
             *(format_speedup(r["speedup"][p]) for p in PEERS),
-            roof,
+            *roofs,
         ])
     return rows
 
@@ -78,10 +82,13 @@ def machine_header(info: dict, cfg) -> str:
         f"torch set to {info['threads']} threads)",
         f"time per call: median of interleaved repeats, each >= {format_time(cfg.block_time)}, "
         f"~{cfg.budget:g} s per candidate and case; speed-up x peer = peer time / fastsmce time",
-        f"%roof: copy time of the op's bytes (read + written) / fastsmce time, copy bandwidth "
-        f"measured per case with {info['copy']} ({info['threads']} threads)",
-        "fastsmce is timed with preallocated outputs (out= / grad_out=), like the copy; "
-        "peers allocate theirs",
+        "fastsmce: as users call it, outputs allocated by the call; out=: with preallocated "
+        "out= / grad_out= buffers; peers as they are normally called",
+        f"%roof: reference time of the op's bytes (read + written) / fastsmce time; references "
+        f"timed per case with {info['copy']} ({info['threads']} threads): an allocating copy "
+        f"(new array + copy) for fastsmce, a copy into an existing array for out=; "
+        f"reductions (one value a row or less): bytes read only, against a parallel read of "
+        f"the input (fastsmce._core._read)",
     ])
 
 
@@ -113,10 +120,12 @@ def write_json(path: str, info: dict, cfg, results: list, extra: dict | None = N
         "machine": info,
         "settings": {"block_time": cfg.block_time, "budget": cfg.budget,
                      "min_repeats": cfg.min_repeats, "max_repeats": cfg.max_repeats,
-                     "candidates": list(CANDIDATES), "baseline": COPY,
+                     "candidates": list(CANDIDATES), "references": list(REFERENCES),
                      "units": {"time": "seconds per call", "bytes": "bytes",
                                "copy_bandwidth": "bytes per second",
-                               "roof": "fraction of copy bandwidth"}},
+                               "roof": "fraction of the reference's bandwidth "
+                                       "(allocating call vs copy_alloc, reductions vs read)",
+                               "roof_out": "out= call vs copy (reductions vs read)"}},
         "results": results,
     }
     doc.update(extra or {})

@@ -1,6 +1,14 @@
 """Run one case: make inputs, check every candidate against the float64
-reference, time the correct ones (interleaved, with the copy baseline), and
-return a JSON-ready dict."""
+reference, time the correct ones (interleaved, with the memory references), and
+return a JSON-ready dict.
+
+References, timed in the same interleaved rounds with fastsmce's threads: an
+allocating copy of the first input (``copy_alloc``: a fresh array, then the
+parallel copy, the way an allocating call pays for fresh pages) for the
+allocating calls, a copy into an existing array (``copy``) for ``out=``, and for
+reductions a read of the first input (``read``, ``fastsmce._core._read``), whose
+%roof counts the bytes read only, so it cannot pass 100% unless the kernel
+reads faster than a plain read."""
 
 from __future__ import annotations
 
@@ -17,8 +25,13 @@ from .ops import (
 )
 from .timing import TimingConfig, time_interleaved
 
-CANDIDATES: tuple[str, ...] = ("fastsmce",) + PEERS
+#: fastsmce as users call it (outputs allocated by the call), fastsmce with out= /
+#: grad_out=, then the peers as they are normally called
+CANDIDATES: tuple[str, ...] = ("fastsmce", "fastsmce_out") + PEERS
 COPY = "copy"
+COPY_ALLOC = "copy_alloc"
+READ = "read"
+REFERENCES: tuple[str, ...] = (COPY, COPY_ALLOC, READ)
 
 
 def copy_hook(module) -> tuple[str, Callable | None]:
@@ -36,9 +49,27 @@ def make_copy(module, x: np.ndarray) -> Callable[[], object]:
     return lambda: np.copyto(dst, x)
 
 
+def make_alloc_copy(module, x: np.ndarray) -> Callable[[], object]:
+    """Allocating copy of ``x``: a new array, then the same parallel copy."""
+    _, hook = copy_hook(module)
+    if hook is not None:
+        return lambda: hook(x, np.empty_like(x))
+    return x.copy
+
+
+def make_read(module, x: np.ndarray) -> Callable[[], object]:
+    """Read of every byte of ``x`` (``fastsmce._core._read``, else NumPy's sum)."""
+    hook = getattr(getattr(module, "_core", None), "_read", None)
+    if hook is not None and x.flags.c_contiguous and x.nbytes % 8 == 0:
+        return lambda: hook(x)
+    return lambda: np.add.reduce(x, axis=None)
+
+
 def candidate_factories(spec: OpSpec, module) -> dict:
     """name -> factory(args) -> callable, or a status string (n/a, not installed)."""
-    out = {"fastsmce": lambda args: spec.fastsmce(module, args)}
+    out = {"fastsmce": lambda args: spec.fastsmce(module, args),
+           "fastsmce_out": (NOT_AVAILABLE if spec.fastsmce_out is None
+                            else lambda args: spec.fastsmce_out(module, args))}
     for peer in PEERS:
         factory = spec.peer_factory(peer)
         if factory is None:
@@ -79,7 +110,11 @@ def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
             fns[name] = fn
     del ref
 
-    fns[COPY] = make_copy(module, args[0])
+    if spec.reduction:
+        fns[READ] = make_read(module, args[0])
+    else:
+        fns[COPY] = make_copy(module, args[0])
+        fns[COPY_ALLOC] = make_alloc_copy(module, args[0])
     timings = time_interleaved(fns, cfg)
     for name, timing in timings.items():
         rec = records.setdefault(name, {"check": OK})
@@ -88,21 +123,38 @@ def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
 
     result = {
         "op": case.op, "shape": list(case.shape), "dtype": case.dtype, "threads": threads,
-        "bytes": spec.bytes_moved(args), "copy_bytes": 2 * args[0].nbytes,
+        "reduction": spec.reduction,
+        "bytes": spec.bytes_read(args) if spec.reduction else spec.bytes_moved(args),
+        "copy_bytes": (1 if spec.reduction else 2) * args[0].nbytes,
         "candidates": records,
     }
     result.update(_derived(result))
     return result
 
 
+def _roof(result: dict, cand: str, ref: str) -> float | None:
+    """bytes / (reference bandwidth) / time of ``cand`` (a fraction)"""
+    cands = result["candidates"]
+    t = cands.get(cand, {}).get("time")
+    t_ref = cands.get(ref, {}).get("time")
+    if not t or not t_ref:
+        return None
+    return result["bytes"] * t_ref / result["copy_bytes"] / t
+
+
 def _derived(result: dict) -> dict:
-    """Speed-ups over each peer, copy bandwidth and %roof (as a fraction)."""
+    """Speed-ups over each peer (of the allocating call), reference bandwidth and %roof
+    (as fractions): allocating call against the allocating copy, out= against the copy
+    into an existing array, reductions (both calls) against the read."""
     cands = result["candidates"]
     t_fast = cands["fastsmce"].get("time")
-    t_copy = cands[COPY]["time"]
     speedup = {peer: (cands[peer]["time"] / t_fast
                       if t_fast and cands[peer].get("time") else None)
                for peer in PEERS}
-    bandwidth = result["copy_bytes"] / t_copy if t_copy > 0 else None
-    roof = result["bytes"] / bandwidth / t_fast if t_fast and bandwidth else None
-    return {"speedup": speedup, "copy_bandwidth": bandwidth, "roof": roof}
+    red = result["reduction"]
+    ref_alloc, ref_out = (READ, READ) if red else (COPY_ALLOC, COPY)
+    t_ref = cands[ref_out]["time"]
+    bandwidth = result["copy_bytes"] / t_ref if t_ref > 0 else None
+    return {"speedup": speedup, "copy_bandwidth": bandwidth,
+            "roof": _roof(result, "fastsmce", ref_alloc),
+            "roof_out": _roof(result, "fastsmce_out", ref_out)}
