@@ -48,7 +48,7 @@ def limits(N, D, V):
     dst = np.empty_like(W)
     cp = best(lambda: np.copyto(dst, W))          # read W + write: 2 V D 4 bytes
     bw = 2 * W.nbytes / cp
-    rows = max(1, min(N, (40 << 20) // (V * 4)))
+    rows = max(1, min(N, (24 << 20) // (V * 4)))
     chunks = -(-N // rows)
     fused = {}
     for path in (1, 2):

@@ -16,12 +16,11 @@ LinearGrads.__doc__ = """Gradients of a linear cross-entropy loss: d loss / d in
 shape), d loss / d linear_weight (V, D), d loss / d linear_bias (V,) or None."""
 
 # Bytes of logits a chunk: each chunk streams W (twice) and d W (read + write) through
-# memory, so larger chunks are faster (N=2048 D=512 V=32000 float32, 2 threads: 1.25x the
-# floor of three products at 32 MiB, 1.16x at 48, 1.13x at 64, 1.08x at 128; V=128256:
-# 1.73x at 32 MiB, 1.09x with all 1024 rows in one chunk).  40 MiB keeps the peak RSS growth
-# within the gradients' size + 64 MiB (measured: + 49 MiB at 32, + 60 MiB at 40, + 72 MiB at
-# 48, the rest being BLAS's packing buffers), N=2048 D=256 V=131072.
-cdef int64_t _LIN_BUDGET = 40 << 20
+# memory, so larger chunks are faster, but the peak RSS must stay within the gradients'
+# size + 64 MiB, and BLAS's packing buffers take ~40 MiB of that on top of the chunk
+# (measured N=2048 D=512 V=32000 float32, 2 threads, one call in a fresh process: growth
+# grads + 81 MiB at a 40 MiB budget (1.26 s), + 65 at 32 (1.49 s), + 49 at 24 (1.50 s)).
+cdef int64_t _LIN_BUDGET = 24 << 20
 # Classes a block of the two-sweep path (its logits: rows x _LIN_BLOCK in the caches),
 # and rows a tile of the filtered gradient (filter_eps).
 cdef int _LIN_BLOCK = 512
@@ -600,7 +599,7 @@ def linear_cross_entropy(input, linear_weight, target, *, linear_bias=None, weig
     ``softcap * tanh(logits / softcap)`` first (Gemma 2).  z_loss: each counted row adds
     ``z_loss * lse**2`` (PaLM), lse its logsumexp; "mean" adds the unweighted mean of that
     term over the counted rows, "sum" its sum, "none" puts it in each row's value.
-    Work memory: 40 MiB of logits whatever V (blocks of 512 classes, or every row's
+    Work memory: 24 MiB of logits whatever V (blocks of 512 classes, or every row's
     logits when they fit).  The matrix products run in SciPy's BLAS with its threads."""
     return _linear_xent(input, linear_weight, target, linear_bias, weight, ignore_index,
                         reduction, label_smoothing, z_loss, softcap, None, False)
