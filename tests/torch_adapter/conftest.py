@@ -1,8 +1,7 @@
 """fastsmce.torch's tests: the whole directory is skipped when PyTorch is not installed.
 
-This directory is itself named ``torch`` and tests/ is on sys.path (tests/conftest.py), so
-without PyTorch ``import torch`` would find this directory as a namespace package: the check
-below looks for a real module (a spec with an origin), not just something importable.
+(The directory is not named ``torch``: tests/ is on sys.path (tests/conftest.py), and a
+directory of that name would shadow, as a namespace package, the missing PyTorch.)
 """
 
 import importlib.util
