@@ -52,9 +52,9 @@ def limits(N, D, V):
     chunks = -(-N // rows)
     fused = {}
     for path in (1, 2):
-        old = _core._set_linear_path(path)
+        old = _core._set_linear("path", path)
         fused[path] = best(lambda: fastsmce.linear_cross_entropy_with_grad(X, W, t))
-        _core._set_linear_path(old)
+        _core._set_linear("path", old)
     print(f"N={N} D={D} V={V} float32, {fastsmce.get_num_threads()} threads")
     print(f"  floor (3 products, full logits) {floor:.3f} s = {flops3 / floor / 1e9:.0f} GFLOP/s; "
           f"in-cache blocks {rate_blk / 1e9:.0f} GFLOP/s; copy bandwidth {bw / 1e9:.1f} GB/s")
@@ -67,9 +67,9 @@ def limits(N, D, V):
           f"floor; measured {fused[2]:.3f} s = {fused[2] / floor:.2f}x the floor")
     print(f"  one chunk of all N rows (N x V logits, {N * V * 4 / 2**20:.0f} MiB, over the memory "
           f"bound): ", end="")
-    old = _core._set_linear_budget(N * V * 4)
+    old = _core._set_linear("budget", N * V * 4)
     one = best(lambda: fastsmce.linear_cross_entropy_with_grad(X, W, t))
-    _core._set_linear_budget(old)
+    _core._set_linear("budget", old)
     print(f"{one:.3f} s = {one / floor:.2f}x the floor")
 
 

@@ -30,37 +30,33 @@ cdef int _LIN_BLOCK = 512
 cdef int64_t _LIN_ROWS_MAX_V = 65536
 cdef int _LIN_PATH = 0
 cdef int _LIN_FILTER_ROWS = 128
+# The element-wise kernels between the matrix products open fastsmce's threads only from
+# _LIN_PARALLEL_MIN elements a call: an OpenMP team woken between BLAS calls fights BLAS's
+# own spinning threads for the cores, which costs milliseconds a call (measured, 2 cores,
+# N=256 D=64 V=3000 float32: 43 ms with the team, 2.5 ms on the calling thread;
+# OMP_WAIT_POLICY=passive: 2.3 ms), and the kernels are ~2% of the work.
+cdef int64_t _LIN_PARALLEL_MIN = 1 << 22
 
 
-def _set_linear_path(n):
-    """0 auto, 1 chunks of rows, 2 two sweeps over blocks of classes; returns the old"""
-    global _LIN_PATH
-    old = _LIN_PATH
-    _LIN_PATH = int(n)
-    return old
-
-
-def _set_linear_filter_rows(n):
-    """rows a tile of the filtered gradient; returns the old value (tests)"""
-    global _LIN_FILTER_ROWS
-    old = _LIN_FILTER_ROWS
-    _LIN_FILTER_ROWS = max(1, int(n))
-    return old
-
-
-def _set_linear_block(n):
-    """classes a block of the two-sweep path; returns the old value (tests)"""
-    global _LIN_BLOCK
-    old = _LIN_BLOCK
-    _LIN_BLOCK = max(1, int(n))
-    return old
-
-
-def _set_linear_budget(n):
-    """bytes of logits a chunk may hold; returns the old value (tests, benchmarks)"""
-    global _LIN_BUDGET
-    old = _LIN_BUDGET
-    _LIN_BUDGET = max(1, int(n))
+def _set_linear(str name, n):
+    """a tuning knob of the linear path (tests, benchmarks); returns its old value.
+    "path": 0 auto, 1 chunks of rows, 2 two sweeps over blocks of classes; "block": classes
+    a block; "budget": bytes of logits a chunk; "filter_rows": rows a filtered tile;
+    "parallel_min": elements from which the element-wise kernels use threads"""
+    global _LIN_PATH, _LIN_BLOCK, _LIN_BUDGET, _LIN_FILTER_ROWS, _LIN_PARALLEL_MIN
+    old = {"path": _LIN_PATH, "block": _LIN_BLOCK, "budget": _LIN_BUDGET,
+           "filter_rows": _LIN_FILTER_ROWS, "parallel_min": _LIN_PARALLEL_MIN}[name]
+    n = int(n)
+    if name == "path":
+        _LIN_PATH = n
+    elif name == "block":
+        _LIN_BLOCK = max(1, n)
+    elif name == "budget":
+        _LIN_BUDGET = max(1, n)
+    elif name == "filter_rows":
+        _LIN_FILTER_ROWS = max(1, n)
+    else:
+        _LIN_PARALLEL_MIN = max(0, n)
     return old
 
 
@@ -75,25 +71,10 @@ num_classes and weight_sum of the shard.  merge_shard_stats combines shards exac
 cross_entropy_from_stats gives the loss."""
 
 
-# The element-wise kernels between the matrix products open fastsmce's threads only from
-# _LIN_PARALLEL_MIN elements a call: an OpenMP team woken between BLAS calls fights BLAS's
-# own spinning threads for the cores, which costs milliseconds a call (measured, 2 cores,
-# N=256 D=64 V=3000 float32: 43 ms with the team, 2.5 ms on the calling thread;
-# OMP_WAIT_POLICY=passive: 2.3 ms), and the kernels are ~2% of the work.
-cdef int64_t _LIN_PARALLEL_MIN = 1 << 22
 
 
 cdef inline void _lin_plan(Plan *p, int64_t rows, int64_t cols) noexcept:
     _plan(p, rows, cols, 0, 1, _LIN_PARALLEL_MIN)
-
-
-def _set_linear_parallel_min(n):
-    """elements from which the linear path's element-wise kernels use threads; returns the
-    old value (tests, benchmarks)"""
-    global _LIN_PARALLEL_MIN
-    old = _LIN_PARALLEL_MIN
-    _LIN_PARALLEL_MIN = max(0, int(n))
-    return old
 
 
 cdef struct LinJob:

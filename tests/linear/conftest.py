@@ -20,12 +20,12 @@ def lce_path(request):
     if path == "auto":
         yield path
         return
-    old = (_core._set_linear_path(1 if path == "rows" else 2),
-           _core._set_linear_block(5),
-           _core._set_linear_budget(60 if path == "blocks" else 1))
+    old = (_core._set_linear("path", 1 if path == "rows" else 2),
+           _core._set_linear("block", 5),
+           _core._set_linear("budget", 60 if path == "blocks" else 1))
     try:
         yield path
     finally:
-        _core._set_linear_path(old[0])
-        _core._set_linear_block(old[1])
-        _core._set_linear_budget(old[2])
+        _core._set_linear("path", old[0])
+        _core._set_linear("block", old[1])
+        _core._set_linear("budget", old[2])

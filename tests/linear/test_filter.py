@@ -26,10 +26,10 @@ def peaked(rng, N=64, D=64, V=300, dtype=np.float64):
 
 @pytest.fixture
 def small_tiles():
-    old = (_core._set_linear_block(32), _core._set_linear_filter_rows(8))
+    old = (_core._set_linear("block", 32), _core._set_linear("filter_rows", 8))
     yield
-    _core._set_linear_block(old[0])
-    _core._set_linear_filter_rows(old[1])
+    _core._set_linear("block", old[0])
+    _core._set_linear("filter_rows", old[1])
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -28,9 +28,9 @@ def simd_battery():
     rng = np.random.default_rng(11)
     for path, block, budget in ((0, 512, 40 << 20), (1, 512, 8), (2, 7, 8 * 7 * 3)):
         # every path (tests/linear/conftest.py): auto, chunks of rows, blocks of classes
-        _core._set_linear_path(path)
-        _core._set_linear_block(block)
-        _core._set_linear_budget(budget)
+        _core._set_linear("path", path)
+        _core._set_linear("block", block)
+        _core._set_linear("budget", budget)
         _battery_once(values, rng)
     return []
 

@@ -78,12 +78,12 @@ def test_chunk_boundaries_do_not_change_results(dtype, budget_rows, rng):
     """rows per chunk from 1 to all: every split gives the reference (and V not a
     multiple of anything)"""
     X, W, b, t = problem(rng, N=29, D=6, V=37, dtype=dtype, ignore_every=5)
-    old = _core._set_linear_budget(budget_rows * W.shape[0] * X.itemsize)
+    old = _core._set_linear("budget", budget_rows * W.shape[0] * X.itemsize)
     try:
         for red in REDUCTIONS:
             check(X, W, b, t, dtype, reduction=red, z_loss=0.05, label_smoothing=0.1)
     finally:
-        _core._set_linear_budget(old)
+        _core._set_linear("budget", old)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -161,7 +161,7 @@ def test_mixed_dtypes_promote_like_numpy(rng):
 def test_threads_bit_identical(dtype, rng):
     X, W, b, t = problem(rng, N=300, D=16, V=700, dtype=dtype, ignore_every=9)
     res = []
-    old = _core._set_linear_parallel_min(0)      # threads at any size
+    old = _core._set_linear("parallel_min", 0)      # threads at any size
     try:
         for n in (1, 2):
             fastsmce.set_num_threads(n)
@@ -170,7 +170,7 @@ def test_threads_bit_identical(dtype, rng):
                         g.linear_bias.tobytes()))
     finally:
         fastsmce.set_num_threads(None)
-        _core._set_linear_parallel_min(old)
+        _core._set_linear("parallel_min", old)
     assert res[0] == res[1]
 
 
@@ -189,11 +189,11 @@ def test_a_million_classes_in_float32(rng):
     P /= P.sum(1, keepdims=True)
     P[np.arange(N), t] -= 1
     P /= N
-    old = _core._set_linear_block(512)      # the real block: d input sums 1954 blocks' products
+    old = _core._set_linear("block", 512)      # the real block: d input sums 1954 blocks' products
     try:
         loss, g = lce_g(X, W, t, z_loss=0.0)
     finally:
-        _core._set_linear_block(old)
+        _core._set_linear("block", old)
     close(loss, ref, np.float32)
     close(g.input, P @ W.astype(np.float64), np.float32)
     close(g.linear_weight, P.T @ X.astype(np.float64), np.float32)

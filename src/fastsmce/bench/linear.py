@@ -127,11 +127,11 @@ def _torch_step(X, W, t, chunked):
 
 def _forced(path, X, W, t):
     def step():
-        old = _core._set_linear_path(path)
+        old = _core._set_linear("path", path)
         try:
             return float(fastsmce.linear_cross_entropy_with_grad(X, W, t)[0])
         finally:
-            _core._set_linear_path(old)
+            _core._set_linear("path", old)
     return step
 
 
