@@ -3,9 +3,13 @@
  *
  * x = n ln2 + t with n = round(x / ln2) (rounded by adding FS_MAGIC, whose low
  * mantissa bits then hold n + bias) and t in [-ln2/2, ln2/2] by a two-constant
- * Cody-Waite reduction; exp(t) = 1 + t + t^2 q(t) with q a near-minimax
- * polynomial (degree 4 for float32, 9 for float64, fitted on Chebyshev nodes);
- * 2^n is built by shifting n + bias into the exponent field.
+ * Cody-Waite reduction; 2^n is built by shifting n + bias into the exponent field.
+ *   float64: exp(t) = 1 + t + t^2 q(t), q of degree 9 (<= 1 ulp);
+ *   float32: exp(t) = 1 + t + t^2 q(t), q of degree 4 (<= 1 ulp), for the
+ *   element-wise functions (sigmoid, log-sigmoid, ...), whose ulp bounds need it;
+ *   the softmax family (_sm below, fs_vexp_sub) uses exp(t) = 1 + t q5(t), q5 of
+ *   degree 4: one FMA less, 1.5e-7 relative (1.9 ulp) at most, evaluated in
+ *   float32 (a minimax fit by tools/exp_poly.py), well inside its 1e-6 bounds.
  *
  * fs_vexp_le0: for the softmax domain x <= 0 (x - rowmax).  Results below the
  * smallest normal (x < FS_EXP_LO) are exactly 0, so no subnormal is produced;
@@ -35,21 +39,38 @@ FS_INLINE V fs_vexp_poly(V t) {
     q = v_fma(q, t, v_set1(0.5f));
     return q;
 }
+/* the softmax family's: exp(t) = 1 + t q5(t) */
+FS_INLINE V fs_vexp_poly5(V t) {
+    V q = v_set1(0x1.0fa7d8p-7f);
+    q = v_fma(q, t, v_set1(0x1.573ad0p-5f));
+    q = v_fma(q, t, v_set1(0x1.555a6ep-3f));
+    q = v_fma(q, t, v_set1(0x1.fffdc4p-2f));
+    q = v_fma(q, t, v_set1(0x1.fffff6p-1f));
+    return q;
+}
 #endif
 
-/* exp(x) assuming FS_EXP_LO <= x <= FS_EXP_HI; other lanes are fixed by the callers */
-FS_INLINE V fs_vexp_core(V x) {
+/* exp(x) assuming FS_EXP_LO <= x <= FS_EXP_HI; other lanes are fixed by the callers.
+ * SM (a constant): the softmax family's cheaper float32 polynomial */
+FS_INLINE V fs_vexp_core_p(V x, const int SM) {
     const V one = v_set1((T)1);
     V z = v_fma(x, v_set1(FS_LOG2E), v_set1(FS_MAGIC));
     V n = v_sub(z, v_set1(FS_MAGIC));
     V t = v_fma(n, v_set1(-FS_LN2_HI), x);
+    V p;
     t = v_fma(n, v_set1(-FS_LN2_LO), t);
-    V p = v_fma(fs_vexp_poly(t), t, one); /* 1 + t q */
-    p = v_fma(p, t, one);                 /* 1 + t + t^2 q */
+#if !FS_F64
+    if (SM) return v_mul(v_fma(fs_vexp_poly5(t), t, one), v_pow2n(z)); /* 1 + t q5 */
+#endif
+    p = v_fma(fs_vexp_poly(t), t, one); /* 1 + t q */
+    p = v_fma(p, t, one);               /* 1 + t + t^2 q */
     return v_mul(p, v_pow2n(z));
 }
+#define fs_vexp_core(x) fs_vexp_core_p((x), 0)
 
 FS_INLINE V fs_vexp_le0(V x) { return v_zero_lt(x, v_set1(FS_EXP_LO), fs_vexp_core(x)); }
+/* the same to the softmax family's accuracy (float32: 1.5e-7 relative) */
+FS_INLINE V fs_vexp_le0_sm(V x) { return v_zero_lt(x, v_set1(FS_EXP_LO), fs_vexp_core_p(x, 1)); }
 
 FS_INLINE V fs_vexp(V x) {
     V hi = v_set1(FS_EXP_HI);
@@ -58,19 +79,31 @@ FS_INLINE V fs_vexp(V x) {
     return v_inf_gt(x, hi, v_zero_lt(x, v_set1(FS_EXP_LO), r));
 }
 
-/* exp(x - m) for x <= m, as stored by softmax.  In float32 the rounding of
+/* exp(x - m) for x <= m, as stored by softmax (fs_vexp_le0_sm's accuracy).  In float32 the rounding of
  * d = x - m (up to 2^-25 |d|) alone would cost up to 4e-6 relative in small
  * probabilities; two-sum recovers the exact difference d + e and
- * exp(d + e) = exp(d) (1 + e).  float64 needs no correction (DESIGN.md, 1e-14). */
+ * exp(d + e) = exp(d) (1 + e).  Where every lane has |d| < 8 the rounding is at
+ * most 2^-22 (2.4e-7) and the correction is skipped: one compare and a branch
+ * a vector instead of six operations (most lanes of most rows; the branch goes
+ * the same way for long runs, so it predicts).  Each lane's result depends on
+ * its own d only: lanes above the cut are never corrected.  float64 needs no correction
+ * (DESIGN.md, 1e-14). */
+#define FS_EXP_D_EXACT (-0x1.fffffep+2f) /* the float above -8: d <= -8 corrects */
 FS_INLINE V fs_vexp_sub(V x, V m) {
     V d = v_sub(x, m);
 #if FS_F64
     return fs_vexp_le0(d);
 #else
-    V xs = v_add(d, m);                                  /* the x that d rounds back to */
-    V ms = v_sub(d, xs);                                 /* ... and the -m */
-    V e = v_sub(v_sub(x, xs), v_add(m, ms));             /* (x - xs) + (-m - ms) */
-    V r = fs_vexp_core(d);
-    return v_zero_lt(d, v_set1(FS_EXP_LO), v_fma(r, e, r));
+    if (v_any_lt(d, v_set1(FS_EXP_D_EXACT))) {
+        V xs = v_add(d, m);                              /* the x that d rounds back to */
+        V ms = v_sub(d, xs);                             /* ... and the -m */
+        V e = v_sub(v_sub(x, xs), v_add(m, ms));         /* (x - xs) + (-m - ms) */
+        V r = fs_vexp_core_p(d, 1);
+        /* only the lanes past the cut: a lane's result must not depend on its
+         * neighbours (column strips and row splits group lanes differently) */
+        e = v_sel_lt(d, v_set1(FS_EXP_D_EXACT), e, v_set1(0.0f));
+        return v_zero_lt(d, v_set1(FS_EXP_LO), v_fma(r, e, r));
+    }
+    return fs_vexp_core_p(d, 1); /* -8 < d <= 0: nothing to flush to 0 */
 #endif
 }

@@ -55,7 +55,7 @@ def test_long_row_folded_across_threads_bit_identical(dtype):
     rng = np.random.default_rng(197842)
     try:
         for _ in range(20):
-            x = rng.standard_normal((1, 197842)).astype(dtype) * 3
+            x = rng.standard_normal((1, 297842)).astype(dtype) * 3  # > 1 MiB: split
             res = []
             for t in (1, 2):
                 fastsmce.set_num_threads(t)
