@@ -179,6 +179,18 @@ def test_wrong_answers_are_reported_not_timed(softmax, status):
     assert r["candidates"]["copy_alloc"]["time"] > 0 and r["roof_out"] is None
 
 
+@pytest.mark.parametrize("spec", [s for s in bench.REGISTRY if s.by_rows], ids=lambda s: s.name)
+def test_reference_by_blocks_of_rows_is_the_whole_reference(spec):
+    """float64_reference on blocks of rows (a large input) gives the whole arrays' answer:
+    rows joined, mean losses and their gradients weighted by the blocks' shares"""
+    args = spec.inputs((37, 11), "float32", np.random.default_rng(5))
+    whole = spec.reference(*bench.as_float64(args))
+    blocks = bench.float64_reference(spec, args, block=11 * 5)     # 8 blocks, the last of 2 rows
+    assert bench.relative_error(blocks, whole) < 1e-14     # also: the same structure, shapes
+    small = bench.float64_reference(spec, args)                   # under a block: whole
+    assert bench.relative_error(small, whole) == 0
+
+
 def test_relative_error():
     ref = (np.float64(2.0), np.ones(3))
     assert bench.relative_error((2.0, np.ones(3)), ref) == 0.0

@@ -21,7 +21,7 @@ import numpy as np
 from .cases import Case
 from .ops import (
     ERROR, NOT_AVAILABLE, NOT_INSTALLED, OK, PEERS, TOLERANCE, WRONG,
-    OpSpec, as_float64, peer_module, relative_error, to_numpy,
+    OpSpec, float64_reference, peer_module, relative_error, to_numpy,
 )
 from .timing import TimingConfig, time_interleaved
 
@@ -98,7 +98,7 @@ def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
              seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     args = spec.inputs(case.shape, case.dtype, rng)
-    ref = spec.reference(*as_float64(args))
+    ref = float64_reference(spec, args)
 
     records, fns = {}, {}
     for name, factory in candidate_factories(spec, module).items():
