@@ -70,6 +70,13 @@ def test_quick_run_writes_valid_json_with_all_checks_ok(tmp_path):
     assert rows and all(r["ratio_loss"] > 0 and r["ratio_loss_grad"] > 0 for r in rows)
     assert "== bce_csr_vs_dense ==" in proc.stdout
     assert "wall time of this run" in proc.stdout and doc["wall_seconds"] > 0
+    # where the time went: each case's wall time, and each part of the run's
+    assert all(r["wall_seconds"] > 0 for r in results)
+    sections = doc["section_seconds"]
+    assert {"start", "cases", "bce_csr_vs_dense", "sampled_softmax"} <= set(sections)
+    assert sections["cases"] == pytest.approx(sum(r["wall_seconds"] for r in results))
+    assert sum(sections.values()) <= doc["wall_seconds"]
+    assert "slowest cases:" in proc.stdout
     # the sampled-softmax training step, checked against its GEMMs and the full softmax
     step = doc["sampled_softmax"]
     assert step["seconds"]["gemms"] > 0 and step["seconds"]["full"] > 0

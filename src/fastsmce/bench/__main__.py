@@ -220,27 +220,32 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     info = machine_info(module, threads, copy_hook(module)[0])
     by_name = {s.name: s for s in specs}
 
+    sections = {"start": time.perf_counter() - t0}     # wall seconds of each part of the run
     results = []
     bar = progress_bar(len(cases), enabled=not args.no_progress)
     try:
         for case in cases:
             bar.set_postfix_str(case.label)
+            t_case = time.perf_counter()
             results.append(run_case(by_name[case.op], case, module, threads, cfg, args.seed))
+            results[-1]["wall_seconds"] = time.perf_counter() - t_case
             bar.update(1)
     finally:
         bar.close()
+    sections["cases"] = sum(r["wall_seconds"] for r in results)
 
     if results:
         print(render_report(info, cfg, results))
     extra = {}
-    if CSR in steps and not args.shapes:
-        extra[CSR] = run_csr(module, cfg)
-    if SAMPLED in steps and not args.shapes:
-        extra[SAMPLED] = run_sampled(module, args.quick, args.full)
-    if LINEAR in steps and not args.shapes:
-        extra[LINEAR] = run_linear(module, args.quick, args.full)
-    if TORCH in steps and not args.shapes:
-        extra[TORCH] = run_torch(args.quick)
+    for step, run_step in ((CSR, lambda: run_csr(module, cfg)),
+                           (SAMPLED, lambda: run_sampled(module, args.quick, args.full)),
+                           (LINEAR, lambda: run_linear(module, args.quick, args.full)),
+                           (TORCH, lambda: run_torch(args.quick))):
+        if step in steps and not args.shapes:
+            t_step = time.perf_counter()
+            extra[step] = run_step()
+            sections[step] = time.perf_counter() - t_step
+    extra["section_seconds"] = sections
     if args.json:
         extra["wall_seconds"] = time.perf_counter() - t0
         write_json(args.json, info, cfg, results, extra)
@@ -251,7 +256,13 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
         else:
             print("\n--plot: matplotlib is not installed, no plot drawn "
                   "(pip install matplotlib); everything else was written", file=sys.stderr)
-    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s")
+    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s ("
+          + ", ".join(f"{k} {v:.0f} s" for k, v in sections.items()) + ")")
+    slowest = sorted(results, key=lambda r: -r["wall_seconds"])[:5]
+    if slowest:
+        print("slowest cases: " + ", ".join(f"{r['op']} {'x'.join(map(str, r['shape']))} "
+                                            f"{r['dtype']} {r['wall_seconds']:.1f} s"
+                                            for r in slowest))
     bad = failed_cases(results)
     if bad:
         print(f"\nfastsmce gave a wrong answer or an error in {len(bad)} case(s): "
