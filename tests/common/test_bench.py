@@ -136,6 +136,52 @@ def test_main_job_modes_and_filters():
     assert cfg.for_run(False, full=False).budget < cfg.for_run(False, full=True).budget
 
 
+def test_slow_candidates_are_timed_in_few_rounds():
+    """a candidate whose one call takes slow_call seconds or more is timed in slow_repeats
+    rounds (after its one calibration call, or none when a check's call lasted a block),
+    the others and the kept ones (fastsmce) in min_repeats or more; without slow_call (the
+    full run) every candidate alike.  The default and quick runs time a candidate slower
+    than 0.3 s a call once, the full run as often as the rest."""
+    import time
+    from dataclasses import replace
+
+    calls = {"fast": 0, "slow": 0}
+
+    def fast():
+        calls["fast"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.02)
+
+    cfg = bench.TimingConfig(block_time=1e-4, budget=0.0, min_repeats=5, slow_call=0.01,
+                             slow_repeats=2)
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg)
+    assert len(t["slow"].samples) == 2 and len(t["fast"].samples) == 5
+    assert calls["slow"] == 1 + 2 and t["slow"].calls_per_block == 1
+    assert len(bench.time_interleaved({"slow": slow}, cfg)["slow"].samples) == 2
+    # a call already made (the check's) that was slow: warm-up and calibration at once
+    calls["slow"] = 0
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"fast": 1e-6, "slow": 0.02})
+    assert calls["slow"] == 2 and len(t["slow"].samples) == 2 and len(t["fast"].samples) == 5
+    every = bench.time_interleaved({"fast": fast, "slow": slow}, replace(cfg, slow_call=None))
+    assert len(every["slow"].samples) == len(every["fast"].samples) == 5
+    kept = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"slow": 0.02}, keep=["slow"])
+    assert len(kept["slow"].samples) == 5
+    # slow needs both calls slow: one slow-looking round (a spike) does not cut it short
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"slow": 0.005})
+    assert len(t["slow"].samples) == 5
+    # a slow first call (one-time costs: tracing) of a fast callable: timed as the rest
+    t = bench.time_interleaved({"fast": fast}, cfg, {"fast": 0.5})
+    assert len(t["fast"].samples) >= 4 and t["fast"].calls_per_block > 1
+    assert bench.TimingConfig.for_run(False, full=False).slow_call == 0.3
+    assert bench.TimingConfig.for_run(False, full=False).slow_repeats == 1
+    assert bench.TimingConfig.for_run(False, full=False).min_repeats == 3
+    assert bench.TimingConfig.for_run(False, full=True).min_repeats == 5
+    assert bench.TimingConfig.for_run(True).slow_call == 0.3
+    assert bench.TimingConfig.for_run(False, full=True).slow_call is None
+
+
 def test_read_reference_reads_every_word():
     """fastsmce._core._read: the read-bandwidth reference of the reductions"""
     from fastsmce import _core

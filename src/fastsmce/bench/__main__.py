@@ -55,7 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--time-per-case", type=float, metavar="SECONDS",
                    help="timing budget per candidate and case "
-                        "(default 0.2, --full 0.5, --quick 0.1)")
+                        "(default 0.1, --full 0.5, --quick 0.1)")
     p.add_argument("--min-time", type=float, metavar="SECONDS",
                    help="minimum duration of one timed block of calls (default 0.002)")
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
