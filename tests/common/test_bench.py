@@ -174,6 +174,8 @@ def test_slow_candidates_are_timed_in_few_rounds():
     # a slow first call (one-time costs: tracing) of a fast callable: timed as the rest
     t = bench.time_interleaved({"fast": fast}, cfg, {"fast": 0.5})
     assert len(t["fast"].samples) >= 4 and t["fast"].calls_per_block > 1
+    t = bench.time_interleaved({"fast": fast}, replace(cfg, slow_call=0.0), {"fast": 0.5})
+    assert t["fast"].samples        # recalibrated, so never cut short before its samples
     assert bench.TimingConfig.for_run(False, full=False).slow_call == 0.3
     assert bench.TimingConfig.for_run(False, full=False).slow_repeats == 1
     assert bench.TimingConfig.for_run(False, full=False).min_repeats == 3
