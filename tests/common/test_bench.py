@@ -272,3 +272,8 @@ def test_sampled_bench_runs_small_and_reports_every_candidate(capsys):
     out = capsys.readouterr().out
     assert "fastsmce / gemms" in out and "full / fastsmce" in out
     assert {"gemms", "full", "sampler"} <= set(med)
+    # the main job's default run: fewer rounds, a peer slower than --slow-call timed once
+    med = sampled.main(["--batch", "16", "--dim", "8", "--classes", "500", "--sampled", "32",
+                        "--full-batch", "4", "--no-tf", "--time", "0.01", "--rounds", "2",
+                        "--slow-call", "0"])
+    assert {"gemms", "full", "sampler"} <= set(med) and all(v > 0 for v in med["fastsmce"].values())
