@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from numpy.exceptions import AxisError
 
-from libc.stdint cimport int32_t, int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport log, fabs, INFINITY, NAN
@@ -232,3 +232,91 @@ def _read(cnp.ndarray src):
         x ^= j.sink[t]
     free(j.sink)
     return x
+
+
+# ---------------------------------------------------------------------------
+# fastsmce.special: which rows of a kernel's output SciPy defines otherwise
+# ---------------------------------------------------------------------------
+
+ctypedef fused _flag_bits:     # the bits of a float32 / a float64
+    uint32_t
+    uint64_t
+
+cdef enum:
+    FLAG_CHUNK = 16384          # elements one item checks at most: a long row is several items
+
+
+cdef struct FlagJob:
+    const char *src
+    int64_t cols, nchunks       # row length; items a row (chunks of FLAG_CHUNK elements)
+    bint f64, nan
+    uint8_t *flags              # one an item: row r's chunks are r * nchunks ...
+
+
+cdef inline uint8_t _flag_run(const _flag_bits *v, int64_t n, bint nan) noexcept nogil:
+    """1 when some float of v[0 .. n-1] (read as its bits) is a NaN (nan) or else is not
+    > 0 (a 0, a NaN or a negative).  Integer adds and ORs only, an OR over the whole run:
+    the compiler vectorises these loops at every width (a float64 compare feeding an
+    integer OR is not vectorised on x86-64's baseline SSE2 by gcc 12).
+    The bits b: +0 is 0, the positives 1 .. inf (+inf's bits), NaNs above inf, negatives
+    (and negative NaNs) have the sign bit; for u < sign, u + (sign - k) has the sign bit
+    set exactly when u >= k:
+      not > 0:  t = b - 1 (+0 wraps) >= inf: t | (t + sign - inf) (t's own sign bit: t >= sign)
+      NaN:      |b| > inf, |b| < sign:        |b| + (sign - inf - 1)"""
+    cdef int64_t i
+    cdef _flag_bits t, bad = 0
+    cdef _flag_bits sign = (<_flag_bits>1) << (8 * sizeof(_flag_bits) - 1)
+    cdef _flag_bits inf = 0x7F800000u if _flag_bits is uint32_t else 0x7FF0000000000000u
+    if nan:
+        for i in range(n):
+            bad |= (v[i] & (sign - 1)) + (sign - inf - 1)
+    else:
+        for i in range(n):
+            t = v[i] - 1
+            bad |= t | (t + (sign - inf))
+    return (bad & sign) != 0
+
+
+cdef int _flag_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    cdef const FlagJob *j = <const FlagJob *>job
+    cdef int64_t item, r, c, start
+    for item in range(lo, hi):
+        r = item // j.nchunks
+        c = item - r * j.nchunks
+        start = r * j.cols + c * FLAG_CHUNK
+        if j.f64:
+            j.flags[item] = _flag_run(<const uint64_t *>j.src + start,
+                                      min(<int64_t>FLAG_CHUNK, j.cols - c * FLAG_CHUNK), j.nan)
+        else:
+            j.flags[item] = _flag_run(<const uint32_t *>j.src + start,
+                                      min(<int64_t>FLAG_CHUNK, j.cols - c * FLAG_CHUNK), j.nan)
+    return 0
+
+
+def _rows_flag(cnp.ndarray out, kind):
+    """Per row of a C-contiguous 2-D float32 / float64 array (native byte order), whether it
+    holds a value that is not > 0 (kind "not_positive": a 0 or a NaN, the softmax rows that
+    fastsmce.special hands to SciPy) or a NaN (kind "nan": log_softmax's).  One parallel
+    pass with fastsmce's threads and planner; returns a bool array of out.shape[0]."""
+    if kind not in ("not_positive", "nan"):
+        raise ValueError(f"_rows_flag: kind must be 'not_positive' or 'nan', got {kind!r}")
+    if not (cnp.PyArray_NDIM(out) == 2 and cnp.PyArray_IS_C_CONTIGUOUS(out)
+            and cnp.PyArray_ISNOTSWAPPED(out)
+            and cnp.PyArray_TYPE(out) in (cnp.NPY_FLOAT, cnp.NPY_DOUBLE)):
+        raise ValueError("_rows_flag needs a C-contiguous 2-D float32 / float64 array")
+    cdef FlagJob j
+    cdef Plan p
+    cdef int64_t rows = cnp.PyArray_DIMS(out)[0]
+    j.src = <const char *>cnp.PyArray_DATA(out)
+    j.cols = cnp.PyArray_DIMS(out)[1]
+    j.nchunks = max((j.cols + FLAG_CHUNK - 1) // FLAG_CHUNK, <int64_t>1)
+    j.f64 = cnp.PyArray_TYPE(out) == cnp.NPY_DOUBLE
+    j.nan = kind == "nan"
+    cdef cnp.ndarray flags = np.zeros(rows * j.nchunks, dtype=np.uint8)
+    j.flags = <uint8_t *>cnp.PyArray_DATA(flags)
+    if j.cols:
+        _plan(&p, rows * j.nchunks, min(j.cols, <int64_t>FLAG_CHUNK), 0, 1, 4 * PARALLEL_MIN)
+        with nogil:
+            _run(&p, _flag_task, &j)
+    flags = flags.view(np.bool_)
+    return flags if j.nchunks == 1 else flags.reshape(rows, j.nchunks).any(axis=1)

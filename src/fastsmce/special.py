@@ -77,34 +77,39 @@ def _scalar(out, a):
     return out[()] if a.ndim == 0 else out
 
 
-def _scipy_rows(kernel, name, bad):
-    """kernel(x, axis), with the rows where bad(out) holds redone by SciPy: rows with a
-    non-finite max (SciPy's special values) and softmax's subnormal results, which the
-    kernels' exp flushes to 0"""
+def _scipy_rows(kernel, name, kind):
+    """kernel(x, axis), with the rows that hold a value of `kind` (_bad_rows) redone by
+    SciPy: rows with a non-finite max (SciPy's special values) and softmax's subnormal
+    results, which the kernels' exp flushes to 0"""
     def fn(x, axis=-1):
         out = kernel(x, axis=axis)
-        if out.size and bad(out, None):
-            rows = bad(out, axis)
-            if rows.any():
-                with np.errstate(all="ignore"):
-                    ref = getattr(_scipy(), name)(x, axis=axis)
-                np.copyto(out, ref, where=np.expand_dims(rows, axis))
+        rows = _bad_rows(out, axis, kind) if out.size else None
+        if rows is not None:
+            with np.errstate(all="ignore"):
+                ref = getattr(_scipy(), name)(x, axis=axis)
+            np.copyto(out, ref, where=np.expand_dims(rows, axis))
         return out
     return fn
 
 
-def _bad_softmax(out, axis):
-    # a 0 (maybe a flushed subnormal) or a NaN: min() is not > 0
-    return not out.min() > 0 if axis is None else ((out == 0) | np.isnan(out)).any(axis=axis)
+def _bad_rows(out, axis, kind):
+    """which rows along `axis` of the kernels' output hold a value that is not > 0 (kind
+    "not_positive", softmax's: a 0, maybe a subnormal the kernels' exp flushed, or a NaN)
+    or a NaN (kind "nan", log_softmax's), shaped like out without `axis`; None when no row
+    does.  A C-contiguous output along its last axis (what the kernels give a C-ordered
+    input): one parallel pass in the kernels' module; other layouts: NumPy, the same test"""
+    if out.flags.c_contiguous and axis in (-1, out.ndim - 1):
+        rows = _core._rows_flag(out.reshape(-1, out.shape[-1]), kind).reshape(out.shape[:-1])
+    elif kind == "nan":
+        rows = np.isnan(out).any(axis=axis) if np.isnan(out.sum()) else None
+    else:
+        rows = np.logical_not(out > 0).any(axis=axis) if not out.min() > 0 else None
+    return rows if rows is not None and rows.any() else None
 
 
-def _bad_log_softmax(out, axis):
-    return np.isnan(out.sum()) if axis is None else np.isnan(out).any(axis=axis)
-
-
-def _normalizer(name, kernel, bad, doc):
+def _normalizer(name, kernel, kind, doc):
     """scipy.special.<name>(x, axis=None) on the kernels"""
-    fast = _scipy_rows(kernel, name, bad)
+    fast = _scipy_rows(kernel, name, kind)
 
     def fn(x, axis=None):
         a = _fast_array(x)
@@ -118,9 +123,9 @@ def _normalizer(name, kernel, bad, doc):
     return fn
 
 
-softmax = _normalizer("softmax", _core.softmax, _bad_softmax, """``scipy.special.softmax``:
+softmax = _normalizer("softmax", _core.softmax, "not_positive", """``scipy.special.softmax``:
 exp(x) / sum(exp(x)) over ``axis`` (None: all elements; an int or a tuple of ints)""")
-log_softmax = _normalizer("log_softmax", _core.log_softmax, _bad_log_softmax,
+log_softmax = _normalizer("log_softmax", _core.log_softmax, "nan",
                           """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis``
 (None: all elements; an int or a tuple of ints)""")
 

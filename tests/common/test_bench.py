@@ -70,6 +70,13 @@ def test_quick_run_writes_valid_json_with_all_checks_ok(tmp_path):
     assert rows and all(r["ratio_loss"] > 0 and r["ratio_loss_grad"] > 0 for r in rows)
     assert "== bce_csr_vs_dense ==" in proc.stdout
     assert "wall time of this run" in proc.stdout and doc["wall_seconds"] > 0
+    # where the time went: each case's wall time, and each part of the run's
+    assert all(r["wall_seconds"] > 0 for r in results)
+    sections = doc["section_seconds"]
+    assert {"start", "cases", "bce_csr_vs_dense", "sampled_softmax"} <= set(sections)
+    assert sections["cases"] == pytest.approx(sum(r["wall_seconds"] for r in results))
+    assert sum(sections.values()) <= doc["wall_seconds"]
+    assert "slowest cases:" in proc.stdout
     # the sampled-softmax training step, checked against its GEMMs and the full softmax
     step = doc["sampled_softmax"]
     assert step["seconds"]["gemms"] > 0 and step["seconds"]["full"] > 0
@@ -129,6 +136,54 @@ def test_main_job_modes_and_filters():
     assert cfg.for_run(False, full=False).budget < cfg.for_run(False, full=True).budget
 
 
+def test_slow_candidates_are_timed_in_few_rounds():
+    """a candidate whose one call takes slow_call seconds or more is timed in slow_repeats
+    rounds (after its one calibration call, or none when a check's call lasted a block),
+    the others and the kept ones (fastsmce) in min_repeats or more; without slow_call (the
+    full run) every candidate alike.  The default and quick runs time a candidate slower
+    than 0.3 s a call once, the full run as often as the rest."""
+    import time
+    from dataclasses import replace
+
+    calls = {"fast": 0, "slow": 0}
+
+    def fast():
+        calls["fast"] += 1
+
+    def slow():
+        calls["slow"] += 1
+        time.sleep(0.02)
+
+    cfg = bench.TimingConfig(block_time=1e-4, budget=0.0, min_repeats=5, slow_call=0.01,
+                             slow_repeats=2)
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg)
+    assert len(t["slow"].samples) == 2 and len(t["fast"].samples) == 5
+    assert calls["slow"] == 1 + 2 and t["slow"].calls_per_block == 1
+    assert len(bench.time_interleaved({"slow": slow}, cfg)["slow"].samples) == 2
+    # a call already made (the check's) that was slow: warm-up and calibration at once
+    calls["slow"] = 0
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"fast": 1e-6, "slow": 0.02})
+    assert calls["slow"] == 2 and len(t["slow"].samples) == 2 and len(t["fast"].samples) == 5
+    every = bench.time_interleaved({"fast": fast, "slow": slow}, replace(cfg, slow_call=None))
+    assert len(every["slow"].samples) == len(every["fast"].samples) == 5
+    kept = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"slow": 0.02}, keep=["slow"])
+    assert len(kept["slow"].samples) == 5
+    # slow needs both calls slow: one slow-looking round (a spike) does not cut it short
+    t = bench.time_interleaved({"fast": fast, "slow": slow}, cfg, {"slow": 0.005})
+    assert len(t["slow"].samples) == 5
+    # a slow first call (one-time costs: tracing) of a fast callable: timed as the rest
+    t = bench.time_interleaved({"fast": fast}, cfg, {"fast": 0.5})
+    assert len(t["fast"].samples) >= 4 and t["fast"].calls_per_block > 1
+    t = bench.time_interleaved({"fast": fast}, replace(cfg, slow_call=0.0), {"fast": 0.5})
+    assert t["fast"].samples        # recalibrated, so never cut short before its samples
+    assert bench.TimingConfig.for_run(False, full=False).slow_call == 0.3
+    assert bench.TimingConfig.for_run(False, full=False).slow_repeats == 1
+    assert bench.TimingConfig.for_run(False, full=False).min_repeats == 3
+    assert bench.TimingConfig.for_run(False, full=True).min_repeats == 5
+    assert bench.TimingConfig.for_run(True).slow_call == 0.3
+    assert bench.TimingConfig.for_run(False, full=True).slow_call is None
+
+
 def test_read_reference_reads_every_word():
     """fastsmce._core._read: the read-bandwidth reference of the reductions"""
     from fastsmce import _core
@@ -179,6 +234,18 @@ def test_wrong_answers_are_reported_not_timed(softmax, status):
     assert r["candidates"]["copy_alloc"]["time"] > 0 and r["roof_out"] is None
 
 
+@pytest.mark.parametrize("spec", [s for s in bench.REGISTRY if s.by_rows], ids=lambda s: s.name)
+def test_reference_by_blocks_of_rows_is_the_whole_reference(spec):
+    """float64_reference on blocks of rows (a large input) gives the whole arrays' answer:
+    rows joined, mean losses and their gradients weighted by the blocks' shares"""
+    args = spec.inputs((37, 11), "float32", np.random.default_rng(5))
+    whole = spec.reference(*bench.as_float64(args))
+    blocks = bench.float64_reference(spec, args, block=11 * 5)     # 8 blocks, the last of 2 rows
+    assert bench.relative_error(blocks, whole) < 1e-14     # also: the same structure, shapes
+    small = bench.float64_reference(spec, args)                   # under a block: whole
+    assert bench.relative_error(small, whole) == 0
+
+
 def test_relative_error():
     ref = (np.float64(2.0), np.ones(3))
     assert bench.relative_error((2.0, np.ones(3)), ref) == 0.0
@@ -205,3 +272,8 @@ def test_sampled_bench_runs_small_and_reports_every_candidate(capsys):
     out = capsys.readouterr().out
     assert "fastsmce / gemms" in out and "full / fastsmce" in out
     assert {"gemms", "full", "sampler"} <= set(med)
+    # the main job's default run: fewer rounds, a peer slower than --slow-call timed once
+    med = sampled.main(["--batch", "16", "--dim", "8", "--classes", "500", "--sampled", "32",
+                        "--full-batch", "4", "--no-tf", "--time", "0.01", "--rounds", "2",
+                        "--slow-call", "0"])
+    assert {"gemms", "full", "sampler"} <= set(med) and all(v > 0 for v in med["fastsmce"].values())

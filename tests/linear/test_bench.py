@@ -14,6 +14,16 @@ def test_paths_run_and_report(capsys):
     assert "fastsmce_blocks / floor" in text and "fastsmce / floor" in text
 
 
+def test_default_run_timing_runs(capsys):
+    """the main job's default run passes --time 0.2 --slow-call 0.3 (--quick's problem):
+    with --slow-call 0 every peer is timed once, fastsmce and the floor in every round"""
+    out = linear.main(["--shapes", "64,8,300", "--time", "0.01", "--slow-call", "0",
+                       "--no-memory"])
+    assert {"fastsmce", "floor"} <= set(out[0]["seconds"])
+    assert all(t > 0 for t in out[0]["seconds"].values())
+    assert "fastsmce / floor" in capsys.readouterr().out
+
+
 def test_filter_reports_skips_and_errors(capsys):
     out = linear.main(["--shapes", "256,16,2000", "--time", "0.05", "--filter", "1e-4"])
     r = out[0]

@@ -10,8 +10,8 @@ from .cases import (
 )
 from .machine import set_threads
 from .ops import (
-    PEERS, REGISTRY, TOLERANCE, OpSpec, as_float64, available_ops, get_op, peer_module,
-    relative_error, to_numpy,
+    PEERS, REGISTRY, TOLERANCE, OpSpec, as_float64, available_ops, float64_reference, get_op,
+    peer_module, relative_error, to_numpy,
 )
 from .runner import CANDIDATES, candidate_factories, make_copy, run_case
 from .timing import TimingConfig, time_interleaved
@@ -19,7 +19,7 @@ from .timing import TimingConfig, time_interleaved
 __all__ = [
     "CANDIDATES", "DTYPES", "HEADLINE_CASES", "PEERS", "QUICK_CASES", "REGISTRY", "SHAPES", "TOLERANCE",
     "Case", "OpSpec", "TimingConfig", "as_float64", "available_ops", "candidate_factories",
-    "format_shape", "get_op", "make_copy", "parse_dtypes", "parse_list", "parse_shapes",
+    "float64_reference", "format_shape", "get_op", "make_copy", "parse_dtypes", "parse_list", "parse_shapes",
     "peer_module", "relative_error", "run_case", "select_cases", "set_threads",
     "time_interleaved", "to_numpy",
 ]

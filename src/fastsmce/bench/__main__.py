@@ -2,10 +2,11 @@
 NumPy, SciPy and PyTorch and print one table per operation.
 
 The default run takes the headline cases (every op at 64x10, 4096x1000 and 1024x50257
-float32, the CSR-vs-dense BCE rows, the sampled-softmax step and a small fused linear
-cross-entropy), a few minutes on 2 cores; ``--full`` the whole sweep (every standard
-shape in both dtypes, the linear cross-entropy at its full sizes); ``--quick`` a small
-subset (CI)."""
+float32, the CSR-vs-dense BCE rows, the sampled-softmax step, a small fused linear
+cross-entropy and the fastsmce.torch table), under 3 minutes on 2 cores (143 s measured),
+with shorter timing: a peer slower than 0.3 s a call is timed once (TimingConfig.for_run);
+``--full`` the whole sweep (every standard shape in both dtypes, the linear cross-entropy
+at its full sizes, every candidate timed alike); ``--quick`` a small subset (CI)."""
 
 from __future__ import annotations
 
@@ -55,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--time-per-case", type=float, metavar="SECONDS",
                    help="timing budget per candidate and case "
-                        "(default 0.2, --full 0.5, --quick 0.1)")
+                        "(default 0.1, --full 0.5, --quick 0.1)")
     p.add_argument("--min-time", type=float, metavar="SECONDS",
                    help="minimum duration of one timed block of calls (default 0.002)")
     p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
@@ -70,6 +71,10 @@ SAMPLED_FULL = ["--batch", "512", "--dim", "256", "--classes", "1000000", "--sam
 SAMPLED_QUICK = ["--batch", "128", "--dim", "64", "--classes", "100000", "--sampled", "1024",
                  "--time", "0.3", "--no-tf"]
 
+
+#: the default run's timing of the steps that have their own runner: 0.2 s a candidate, a
+#: peer slower than 0.3 s a call timed once (the main job's cases: TimingConfig.for_run)
+DEFAULT_RUN_TIMING = ["--time", "0.2", "--slow-call", "0.3"]
 
 #: the fused linear + cross-entropy (fastsmce.bench.linear): its own table
 LINEAR = "linear_cross_entropy"
@@ -142,7 +147,7 @@ def run_sampled(module, quick: bool, full: bool = True) -> dict | None:
     fast = os.environ.get("FASTSMCE_BENCH_FAST") == "1"
     args = list(SAMPLED_QUICK if quick or fast else SAMPLED_FULL)
     if not (quick or fast or full):     # the default run: the same problem, shorter timing
-        args += ["--time", "0.5", "--full-batch", "1"]
+        args += DEFAULT_RUN_TIMING + ["--rounds", "3", "--full-batch", "1"]
     if fast:
         args = ["--batch", "32", "--dim", "16", "--classes", "5000", "--sampled", "256",
                 "--time", "0.05", "--no-tf", "--full-batch", "4"]
@@ -162,12 +167,14 @@ def run_linear(module, quick: bool, full: bool = True) -> list | None:
 
     print(f"\n== {LINEAR} ==  fastsmce.linear_cross_entropy_with_grad: loss + d input + d weight")
     args = [] if full and not quick else ["--quick"]
+    if not (quick or full):             # the default run: the quick problem, shorter timing
+        args += DEFAULT_RUN_TIMING
     if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
         args = ["--shapes", "64,32,1000", "--time", "0.05", "--no-memory"]
     return linear.main(args)
 
 
-def run_torch(quick: bool) -> dict | None:
+def run_torch(quick: bool, full: bool = True) -> dict | None:
     """Time fastsmce.torch against torch (fastsmce.bench.torch) and return its figures."""
     if not _have_torch():
         print(f"\n{TORCH}: PyTorch is not installed", file=sys.stderr)
@@ -175,7 +182,8 @@ def run_torch(quick: bool) -> dict | None:
     from . import torch as torch_bench
 
     print(f"\n== {TORCH} ==  fastsmce.torch against torch's own functions")
-    args = ["--time", "0.1", "--sampled", "128,64,100000,1024"] if quick else []
+    args = ["--time", "0.1", "--sampled", "128,64,100000,1024"] if quick else \
+        [] if full else ["--time", "0.2"]
     if os.environ.get("FASTSMCE_BENCH_FAST") == "1":
         args = ["--shape", "64x50", "--time", "0.01", "--threads", "1",
                 "--sampled", "16,8,500,32"]
@@ -220,27 +228,32 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
     info = machine_info(module, threads, copy_hook(module)[0])
     by_name = {s.name: s for s in specs}
 
+    sections = {"start": time.perf_counter() - t0}     # wall seconds of each part of the run
     results = []
     bar = progress_bar(len(cases), enabled=not args.no_progress)
     try:
         for case in cases:
             bar.set_postfix_str(case.label)
+            t_case = time.perf_counter()
             results.append(run_case(by_name[case.op], case, module, threads, cfg, args.seed))
+            results[-1]["wall_seconds"] = time.perf_counter() - t_case
             bar.update(1)
     finally:
         bar.close()
+    sections["cases"] = sum(r["wall_seconds"] for r in results)
 
     if results:
         print(render_report(info, cfg, results))
     extra = {}
-    if CSR in steps and not args.shapes:
-        extra[CSR] = run_csr(module, cfg)
-    if SAMPLED in steps and not args.shapes:
-        extra[SAMPLED] = run_sampled(module, args.quick, args.full)
-    if LINEAR in steps and not args.shapes:
-        extra[LINEAR] = run_linear(module, args.quick, args.full)
-    if TORCH in steps and not args.shapes:
-        extra[TORCH] = run_torch(args.quick)
+    for step, run_step in ((CSR, lambda: run_csr(module, cfg)),
+                           (SAMPLED, lambda: run_sampled(module, args.quick, args.full)),
+                           (LINEAR, lambda: run_linear(module, args.quick, args.full)),
+                           (TORCH, lambda: run_torch(args.quick, args.full))):
+        if step in steps and not args.shapes:
+            t_step = time.perf_counter()
+            extra[step] = run_step()
+            sections[step] = time.perf_counter() - t_step
+    extra["section_seconds"] = sections
     if args.json:
         extra["wall_seconds"] = time.perf_counter() - t0
         write_json(args.json, info, cfg, results, extra)
@@ -251,7 +264,13 @@ def main(argv: list[str] | None = None, module=fastsmce) -> int:
         else:
             print("\n--plot: matplotlib is not installed, no plot drawn "
                   "(pip install matplotlib); everything else was written", file=sys.stderr)
-    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s")
+    print(f"\nwall time of this run: {time.perf_counter() - t0:.0f} s ("
+          + ", ".join(f"{k} {v:.0f} s" for k, v in sections.items()) + ")")
+    slowest = sorted(results, key=lambda r: -r["wall_seconds"])[:5]
+    if slowest:
+        print("slowest cases: " + ", ".join(f"{r['op']} {'x'.join(map(str, r['shape']))} "
+                                            f"{r['dtype']} {r['wall_seconds']:.1f} s"
+                                            for r in slowest))
     bad = failed_cases(results)
     if bad:
         print(f"\nfastsmce gave a wrong answer or an error in {len(bad)} case(s): "

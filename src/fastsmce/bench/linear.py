@@ -35,7 +35,7 @@ import numpy as np
 import fastsmce
 from fastsmce import _core
 
-from .timing import TimingConfig, time_interleaved
+from .timing import TimingConfig, time_interleaved, timed_call
 
 #: the issue's shapes (N, D, V)
 SHAPES_FULL = [(2048, 512, 32000), (1024, 512, 128256)]
@@ -136,7 +136,8 @@ def _forced(path, X, W, t):
 
 
 def candidates(X, W, t, use_torch=True, paths=False):
-    """name -> (callable returning the loss or None, loss to check against or None)"""
+    """(name -> (callable returning the loss or None, loss to check against or None),
+    fastsmce's loss, the seconds of the call that gave it)"""
     N, D = X.shape
     V = W.shape[0]
 
@@ -144,7 +145,7 @@ def candidates(X, W, t, use_torch=True, paths=False):
         return float(fastsmce.linear_cross_entropy_with_grad(X, W, t)[0])
 
     out = {"fastsmce": (step, None)}
-    ref = step()
+    ref, seconds = timed_call(step)
     if paths:
         out["fastsmce_rows"] = (_forced(1, X, W, t), ref)
         out["fastsmce_blocks"] = (_forced(2, X, W, t), ref)
@@ -157,7 +158,7 @@ def candidates(X, W, t, use_torch=True, paths=False):
             s = _torch_step(X, W, t, chunked)
             if s is not None:
                 out[name] = (s, ref)
-    return out
+    return out, ref, seconds
 
 
 MEMORY_CODE = r"""
@@ -200,17 +201,18 @@ def peak_rss_growth(N, D, V, name):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_shape(N, D, V, dtype, budget, use_torch, memory, paths=False):
+def run_shape(N, D, V, dtype, budget, use_torch, memory, paths=False, slow_call=None):
     X, W, t = make_problem(N, D, V, dtype)
-    cands = candidates(X, W, t, use_torch, paths)
-    fast_loss = float(cands["fastsmce"][0]())
+    cands, fast_loss, seconds = candidates(X, W, t, use_torch, paths)
+    first = {"fastsmce": seconds}
     for name, (fn, want) in cands.items():
         if want is not None:
-            got = fn()
+            got, first[name] = timed_call(fn)
             if not np.isclose(got, want, rtol=1e-4):
                 sys.exit(f"{name}: loss {got} differs from fastsmce's {want}")
-    cfg = TimingConfig(block_time=1e-3, budget=budget, min_repeats=3)
-    t_ = time_interleaved({k: v[0] for k, v in cands.items()}, cfg)
+    cfg = TimingConfig(block_time=1e-3, budget=budget, min_repeats=3, slow_call=slow_call)
+    t_ = time_interleaved({k: v[0] for k, v in cands.items()}, cfg, first,
+                          keep=[k for k in cands if k.startswith("fastsmce")] + ["floor"])
     med = {k: v.median for k, v in t_.items()}
     mem = {}
     if memory:
@@ -259,7 +261,11 @@ def main(argv=None):
     p.add_argument("--shapes", help="N,D,V;N,D,V ... (default: the issue's two)")
     p.add_argument("--quick", action="store_true", help="one small shape, no memory runs")
     p.add_argument("--dtype", default="float32", choices=["float32", "float64"])
-    p.add_argument("--time", type=float, default=3.0, help="timing budget per candidate, s")
+    p.add_argument("--time", type=float,
+                   help="timing budget per candidate, s (default 3; --quick 0.5)")
+    p.add_argument("--slow-call", type=float, metavar="SECONDS",
+                   help="a candidate slower than this a call is timed once "
+                        "(the main job's default run: 0.3)")
     p.add_argument("--no-torch", action="store_true")
     p.add_argument("--no-memory", action="store_true", help="skip the peak-RSS subprocesses")
     p.add_argument("--paths", action="store_true", help="also time each path of fastsmce forced")
@@ -270,14 +276,15 @@ def main(argv=None):
         shapes = [tuple(int(v) for v in s.split(",")) for s in a.shapes.split(";")]
     else:
         shapes = SHAPES_QUICK if a.quick else SHAPES_FULL
+    budget = a.time if a.time is not None else 0.5 if a.quick else 3.0
     out = []
     for N, D, V in shapes:
         if a.filter is not None:
-            r = run_filter(N, D, V, a.dtype, a.filter, 0.5 if a.quick else a.time)
+            r = run_filter(N, D, V, a.dtype, a.filter, budget)
             report_filter(r)
         else:
-            r = run_shape(N, D, V, a.dtype, 0.5 if a.quick else a.time, not a.no_torch,
-                          not (a.no_memory or a.quick), a.paths)
+            r = run_shape(N, D, V, a.dtype, budget, not a.no_torch,
+                          not (a.no_memory or a.quick), a.paths, a.slow_call)
             report(r)
         out.append(r)
     return out

@@ -337,6 +337,9 @@ class OpSpec:
     note: str  #: how fastsmce is called / what is counted, for the table header
     peers: Mapping[str, Factory] = field(default_factory=dict)  #: besides numpy
     reduction: bool = False  #: writes next to nothing: %roof on bytes read, vs a read
+    #: how the reference may run on blocks of rows (float64_reference): "map" (an array
+    #: a row or an element), "mean" (a mean loss, or it and its gradient), None: whole
+    by_rows: str | None = None
 
     @property
     def fastsmce(self) -> Callable:
@@ -364,12 +367,14 @@ REGISTRY: tuple[OpSpec, ...] = (
         fastsmce_call("softmax", "out"), _same,
         "fastsmce.softmax(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("softmax", axis=-1), "torch": torch_call("softmax", dim=-1)},
+        by_rows="map",
     ),
     OpSpec(
         "log_softmax", "log_softmax", inputs_x, np_log_softmax,
         fastsmce_call("log_softmax", "out"), _same,
         "fastsmce.log_softmax(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("log_softmax", axis=-1), "torch": torch_call("log_softmax", dim=-1)},
+        by_rows="map",
     ),
     OpSpec(
         "logsumexp", "logsumexp", inputs_x, np_logsumexp,
@@ -377,6 +382,7 @@ REGISTRY: tuple[OpSpec, ...] = (
         "fastsmce.logsumexp(x) / (x, out=buf); a reduction: bytes = read x",
         {"scipy": scipy_call("logsumexp", axis=-1), "torch": torch_call("logsumexp", dim=-1)},
         reduction=True,
+        by_rows="map",
     ),
     OpSpec(
         "cross_entropy", "cross_entropy", inputs_class_target, np_cross_entropy,
@@ -385,6 +391,7 @@ REGISTRY: tuple[OpSpec, ...] = (
         "int64 targets",
         {"torch": torch_call("nn.functional.cross_entropy")},
         reduction=True,
+        by_rows="mean",
     ),
     OpSpec(
         "cross_entropy_with_grad", "cross_entropy_with_grad", inputs_class_target,
@@ -393,12 +400,14 @@ REGISTRY: tuple[OpSpec, ...] = (
         "fastsmce.cross_entropy_with_grad(logits, target[, grad_out=buf]) -> (loss, grad); "
         "torch: forward + backward; bytes = read logits + targets + write grad",
         {"torch": torch_loss_and_grad("nn.functional.cross_entropy")},
+        by_rows="mean",
     ),
     OpSpec(
         "sigmoid", "sigmoid", inputs_x, np_sigmoid,
         fastsmce_call("sigmoid", "out"), _same,
         "fastsmce.sigmoid(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("expit"), "torch": torch_call("sigmoid")},
+        by_rows="map",
     ),
     OpSpec(
         "binary_cross_entropy_with_logits_with_grad",
@@ -408,12 +417,14 @@ REGISTRY: tuple[OpSpec, ...] = (
         "fastsmce.binary_cross_entropy_with_logits_with_grad(logits, target[, grad_out=buf]) "
         "-> (loss, grad); torch: forward + backward; bytes = read logits + targets + write grad",
         {"torch": torch_loss_and_grad("nn.functional.binary_cross_entropy_with_logits")},
+        by_rows="mean",
     ),
     OpSpec(
         "log_sigmoid", "log_sigmoid", inputs_x, np_log_sigmoid,
         fastsmce_call("log_sigmoid", "out"), _same,
         "fastsmce.log_sigmoid(x) / (x, out=buf); bytes = read x + write out",
         {"scipy": scipy_call("log_expit"), "torch": torch_call("nn.functional.logsigmoid")},
+        by_rows="map",
     ),
     OpSpec(
         "binary_cross_entropy_with_logits", "binary_cross_entropy_with_logits",
@@ -423,6 +434,7 @@ REGISTRY: tuple[OpSpec, ...] = (
         "a reduction: bytes = read logits + targets",
         {"torch": torch_call("nn.functional.binary_cross_entropy_with_logits")},
         reduction=True,
+        by_rows="mean",
     ),
     OpSpec(
         "bce_sparse_targets", "binary_cross_entropy_with_logits",
@@ -451,6 +463,7 @@ REGISTRY: tuple[OpSpec, ...] = (
         "torch: torchvision's formula, forward + backward; bytes = read logits + targets + "
         "write grad",
         {"torch": torch_focal_loss_and_grad()},
+        by_rows="mean",
     ),
 )
 
@@ -509,6 +522,36 @@ def as_float64(args: tuple) -> tuple:
     return tuple(a.astype(np.float64) if a.dtype.kind == "f" else a for a in args)
 
 
+#: elements of a block of rows of float64_reference (8 MiB of float64): the reference on
+#: whole 1024x50257 arrays spent most of its time on their temporaries' fresh pages
+#: (focal loss: 6.1 s whole, 1.4 s by blocks, measured)
+REFERENCE_BLOCK = 1 << 20
+
+
+def float64_reference(spec: OpSpec, args: tuple, block: int = REFERENCE_BLOCK):
+    """spec.reference on float64 copies of args: whole, or for an input over `block`
+    elements and a spec with by_rows, block of rows by block: "map" outputs joined, "mean"
+    losses summed and gradients joined, each weighted by its block's share of the rows."""
+    x = args[0]
+    if spec.by_rows is None or x.ndim < 2 or x.size <= block:
+        return spec.reference(*as_float64(args))
+    n = x.shape[0]
+    step = max(1, block // max(1, x.size // n))
+    parts = [(spec.reference(*as_float64(tuple(a[lo:lo + step] for a in args))),
+              min(step, n - lo) / n) for lo in range(0, n, step)]
+    return _join(parts, spec.by_rows == "mean")
+
+
+def _join(parts: list, mean: bool):
+    """[(a block's output, its share of the rows)] -> the whole's output"""
+    first = parts[0][0]
+    if isinstance(first, tuple):
+        return tuple(_join([(out[i], w) for out, w in parts], mean) for i in range(len(first)))
+    if np.ndim(first) == 0:
+        return sum(w * out for out, w in parts)
+    return np.concatenate([w * out if mean else out for out, w in parts])
+
+
 def relative_error(result, ref) -> float:
     """Normwise relative error max|result - ref| / max|ref|; inf for a shape,
     structure or NaN mismatch."""
@@ -518,15 +561,23 @@ def relative_error(result, ref) -> float:
         return max((relative_error(r, f) for r, f in zip(result, ref)), default=0.0)
     if isinstance(result, tuple):
         return math.inf
-    res = np.asarray(result, dtype=np.float64)
-    ref = np.asarray(ref, dtype=np.float64)
+    res, ref = np.asarray(result), np.asarray(ref, dtype=np.float64)
     if res.shape != ref.shape:
         return math.inf
     if ref.size == 0:
         return 0.0
-    diff = np.abs(res - ref)
-    worst = float(diff.max())
-    if math.isnan(worst):
-        return math.inf
-    scale = float(np.abs(ref).max())
+    res, ref = res.reshape(-1), ref.reshape(-1)
+    worst = 0.0
+    for i in range(0, ref.size, _ERROR_BLOCK):   # cache-sized blocks: no array-sized temporaries
+        diff = res[i:i + _ERROR_BLOCK].astype(np.float64)
+        diff -= ref[i:i + _ERROR_BLOCK]
+        block = float(np.abs(diff, out=diff).max())
+        if math.isnan(block):
+            return math.inf
+        worst = max(worst, block)
+    scale = max(float(ref.max()), -float(ref.min()))
     return worst / scale if scale > 0 else worst
+
+
+#: elements a block of relative_error (1 MiB of float64)
+_ERROR_BLOCK = 1 << 17

@@ -81,7 +81,10 @@ def machine_header(info: dict, cfg) -> str:
         f"peers: {peers} (numpy/scipy run single-threaded; "
         f"torch set to {info['threads']} threads)",
         f"time per call: median of interleaved repeats, each >= {format_time(cfg.block_time)}, "
-        f"~{cfg.budget:g} s per candidate and case; speed-up x peer = peer time / fastsmce time",
+        f"~{cfg.budget:g} s per candidate and case"
+        + (f" (a peer slower than {cfg.slow_call:g} s a call: {cfg.slow_repeats} "
+           f"round{'s' * (cfg.slow_repeats != 1)})" if cfg.slow_call is not None else "")
+        + "; speed-up x peer = peer time / fastsmce time",
         "fastsmce: as users call it, outputs allocated by the call; out=: with preallocated "
         "out= / grad_out= buffers; peers as they are normally called",
         f"%roof: reference time of the op's bytes (read + written) / fastsmce time; references "
@@ -120,6 +123,7 @@ def write_json(path: str, info: dict, cfg, results: list, extra: dict | None = N
         "machine": info,
         "settings": {"block_time": cfg.block_time, "budget": cfg.budget,
                      "min_repeats": cfg.min_repeats, "max_repeats": cfg.max_repeats,
+                     "slow_call": cfg.slow_call, "slow_repeats": cfg.slow_repeats,
                      "candidates": list(CANDIDATES), "references": list(REFERENCES),
                      "units": {"time": "seconds per call", "bytes": "bytes",
                                "copy_bandwidth": "bytes per second",

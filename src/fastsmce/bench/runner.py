@@ -21,9 +21,9 @@ import numpy as np
 from .cases import Case
 from .ops import (
     ERROR, NOT_AVAILABLE, NOT_INSTALLED, OK, PEERS, TOLERANCE, WRONG,
-    OpSpec, as_float64, peer_module, relative_error, to_numpy,
+    OpSpec, float64_reference, peer_module, relative_error, to_numpy,
 )
-from .timing import TimingConfig, time_interleaved
+from .timing import TimingConfig, time_interleaved, timed_call
 
 #: fastsmce as users call it (outputs allocated by the call), fastsmce with out= /
 #: grad_out=, then the peers as they are normally called
@@ -81,31 +81,33 @@ def candidate_factories(spec: OpSpec, module) -> dict:
     return out
 
 
-def _check(factory, args, ref, dtype: str) -> tuple[dict, Callable | None]:
-    """Build and run a candidate once; its check record and, if correct, its callable."""
+def _check(factory, args, ref, dtype: str) -> tuple[dict, Callable | None, float]:
+    """Build and run a candidate once; its check record, its callable if correct, and
+    the seconds of that first call (the timing's warm-up)."""
     try:
         fn = factory(args)
-        err = relative_error(to_numpy(fn()), ref)
+        result, seconds = timed_call(fn)
+        err = relative_error(to_numpy(result), ref)
     except Exception as exc:  # a failing candidate is reported, never fatal
         msg = "".join(traceback.format_exception_only(type(exc), exc)).strip()
-        return {"check": ERROR, "message": msg}, None
+        return {"check": ERROR, "message": msg}, None, 0.0
     record = {"check": OK if err <= TOLERANCE[dtype] else WRONG,
               "error": err if math.isfinite(err) else None}
-    return record, (fn if record["check"] == OK else None)
+    return record, (fn if record["check"] == OK else None), seconds
 
 
 def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
              seed: int = 0) -> dict:
     rng = np.random.default_rng(seed)
     args = spec.inputs(case.shape, case.dtype, rng)
-    ref = spec.reference(*as_float64(args))
+    ref = float64_reference(spec, args)
 
-    records, fns = {}, {}
+    records, fns, first = {}, {}, {}
     for name, factory in candidate_factories(spec, module).items():
         if isinstance(factory, str):
             records[name] = {"check": factory}
             continue
-        records[name], fn = _check(factory, args, ref, case.dtype)
+        records[name], fn, first[name] = _check(factory, args, ref, case.dtype)
         if fn is not None:
             fns[name] = fn
     del ref
@@ -115,7 +117,7 @@ def run_case(spec: OpSpec, case: Case, module, threads: int, cfg: TimingConfig,
     else:
         fns[COPY] = make_copy(module, args[0])
         fns[COPY_ALLOC] = make_alloc_copy(module, args[0])
-    timings = time_interleaved(fns, cfg)
+    timings = time_interleaved(fns, cfg, first, keep=("fastsmce", "fastsmce_out"))
     for name, timing in timings.items():
         rec = records.setdefault(name, {"check": OK})
         rec.update(time=timing.median, times=timing.samples,
