@@ -79,13 +79,20 @@ int fs_log_softmax_backward_2d(fs_dtype dt, int64_t rows, int64_t cols,
  * computed (by any thread), the chunk statistics are folded in chunk order with
  * fs_stats_fold, and a final elementwise pass writes the output.  The single-
  * threaded kernels use exactly this scheme, so results are bit-identical for
- * any thread count. */
+ * any thread count.  softmax computes each exp once: fs_softmax_chunk_exp
+ * stores the chunk's exps against its own max (m_c), then fs_scale multiplies
+ * the chunk by exp(m_c - M) / S (computed in double). */
 int64_t fs_row_chunk(void);
 int64_t fs_long_row(fs_dtype dt);
 void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s);
 void fs_stats_fold(double *M, double *S, double m, double s);
 /* y = exp(x - m) * scale */
 void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale);
+/* y = exp(x - m_c), m_c the chunk's max: *m = m_c, *s = sum y (a chunk of only -inf:
+ * y = 0, m = -inf, s = 0, or NaN if a NaN is there) */
+void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s);
+/* y *= f (f rounded to the element type first) */
+void fs_scale(fs_dtype dt, void *y, int64_t n, double f);
 /* y = (x - m) - c  (log_softmax with c = log S) */
 void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c);
 /* log-sum-exp from folded statistics; re-reads x only when the row max is +-inf */

@@ -55,6 +55,12 @@ void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, 
     fs_kernels(dt)->softmax_write(x, y, n, m, scale);
 }
 
+void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s) {
+    fs_kernels(dt)->softmax_chunk_exp(x, y, n, m, s);
+}
+
+void fs_scale(fs_dtype dt, void *y, int64_t n, double f) { fs_kernels(dt)->scale_array(y, n, f); }
+
 void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c) {
     fs_kernels(dt)->log_softmax_write(x, y, n, m, c);
 }

@@ -42,6 +42,8 @@ cdef extern from "fastsmce.h" nogil:
     void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s)
     void fs_stats_fold(double *M, double *S, double m, double s)
     void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale)
+    void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s)
+    void fs_scale(fs_dtype dt, void *y, int64_t n, double f)
     void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c)
     double fs_stats_logsumexp(fs_dtype dt, const void *x, int64_t n, double M, double S)
 

@@ -43,12 +43,19 @@ cdef int _softmax_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
 # one-thread kernels use the same chunks and fold: the bits do not depend on threads.
 
 cdef int _chunk_stats_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    # softmax: the chunk's exps against its own max go to y now (one exp an element)
     cdef const SoftmaxJob *j = <const SoftmaxJob *>job
-    cdef int64_t t, c
+    cdef int64_t t, c, r, off, n
     for t in range(lo, hi):
+        r = t // j.nch
         c = t % j.nch
-        fs_chunk_stats(j.dt, j.rowp[2 * (t // j.nch)] + c * j.chunk * j.L.isz[0],
-                       min(j.chunk, j.L.cols - c * j.chunk), &j.st[2 * t], &j.st[2 * t + 1])
+        off = c * j.chunk * j.L.isz[0]
+        n = min(j.chunk, j.L.cols - c * j.chunk)
+        if j.op == OP_SOFTMAX:
+            fs_softmax_chunk_exp(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n,
+                                 &j.st[2 * t], &j.st[2 * t + 1])
+        else:
+            fs_chunk_stats(j.dt, j.rowp[2 * r] + off, n, &j.st[2 * t], &j.st[2 * t + 1])
     return 0
 
 
@@ -62,8 +69,8 @@ cdef int _chunk_write_task(const void *job, int64_t lo, int64_t hi) noexcept nog
         c = t % j.nch
         off = c * j.chunk * j.L.isz[0]
         n = min(j.chunk, j.L.cols - c * j.chunk)
-        if j.op == OP_SOFTMAX:
-            fs_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r], 1.0 / S[r])
+        if j.op == OP_SOFTMAX:  # as the one-thread kernel scales its chunks
+            fs_scale(j.dt, j.rowp[2 * r + 1] + off, n, exp(j.st[2 * t] - M[r]) / S[r])
         else:
             fs_log_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r],
                                  log(S[r]))

@@ -301,28 +301,37 @@ static void test_softmax_special(int64_t n) {
 }
 
 /* long rows (longer than fs_long_row: shorter rows are never split): the chunked
- * scheme (fs_chunk_stats + fs_stats_fold + fs_softmax_write) gives the bits of the
- * one-call kernel; strips split across "threads" too */
+ * schemes (softmax: fs_softmax_chunk_exp + fs_stats_fold + fs_scale; logsumexp:
+ * fs_chunk_stats + fs_stats_fold) give the bits of the one-call kernels; strips
+ * split across "threads" too */
 static int same_bits(const void *a, const void *b, int64_t n) { return memcmp(a, b, (size_t)n * SZ) == 0; }
 static void test_determinism(void) {
     const int64_t n = (fs_long_row(DT) / fs_row_chunk() + 3) * fs_row_chunk() + 1234;
     void *x = talloc(n), *y1 = talloc(n), *y2 = talloc(n);
-    double M = -INFINITY, S = 0, m, s, L;
+    double M = -INFINITY, S = 0, m, s, L, mc[64];
     int64_t c;
     fill(x, n, 3.0);
     fs_softmax_2d(DT, 1, n, x, n, 1, y1, n, 1);
     for (c = 0; c < n; c += fs_row_chunk()) {
         int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
-        fs_chunk_stats(DT, (const char *)x + c * (int64_t)SZ, k, &m, &s);
-        fs_stats_fold(&M, &S, m, s);
+        fs_softmax_chunk_exp(DT, (const char *)x + c * (int64_t)SZ, (char *)y2 + c * (int64_t)SZ, k,
+                             &mc[c / fs_row_chunk()], &s);
+        fs_stats_fold(&M, &S, mc[c / fs_row_chunk()], s);
     }
     for (c = 0; c < n; c += fs_row_chunk()) {
         int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
-        fs_softmax_write(DT, (const char *)x + c * (int64_t)SZ, (char *)y2 + c * (int64_t)SZ, k, M, 1.0 / S);
+        fs_scale(DT, (char *)y2 + c * (int64_t)SZ, k, exp(mc[c / fs_row_chunk()] - M) / S);
     }
     /* fs_stats_fold is the active path's own fold (its unit's FMA contraction), so the
      * chunked scheme gives the one-call bits exactly */
     EXPECT(F_DETERM, same_bits(y1, y2, n), "long softmax: chunked == one call (%s)", dtn());
+    M = -INFINITY;
+    S = 0;
+    for (c = 0; c < n; c += fs_row_chunk()) {
+        int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
+        fs_chunk_stats(DT, (const char *)x + c * (int64_t)SZ, k, &m, &s);
+        fs_stats_fold(&M, &S, m, s);
+    }
     fs_logsumexp_2d(DT, 1, n, x, n, 1, y1, 1);
     L = fs_stats_logsumexp(DT, x, n, M, S);
     record(F_DETERM, ulp_err(get(y1, 0), (LD)(F32() ? (double)(float)L : L)), 1, "long logsumexp: chunked vs one call (%s)", dtn());
