@@ -23,7 +23,7 @@ from numpy.exceptions import AxisError
 from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
-from libc.math cimport log, fabs, INFINITY, NAN
+from libc.math cimport exp, log, fabs, INFINITY, NAN
 from cython.parallel cimport prange
 
 cimport numpy as cnp
