@@ -118,9 +118,14 @@ class _Op:
         class _Function(torch.autograd.Function):
             @staticmethod
             def forward(ctx, *args):
+                ctx.fs_impl = impl  # eager: _keep_grads may hand the gradients over
                 out = impl(*args)
                 save(ctx, args, out)
                 if isinstance(out, tuple):
+                    if getattr(ctx, "fs_grads", None) is not None:
+                        # ctx holds the only reference (mark_non_differentiable would keep
+                        # one more): the callers use out[0] only
+                        out = (out[0],) + tuple(t.new_empty(0) for t in out[1:])
                     ctx.mark_non_differentiable(*out[1:])
                 return out
 
@@ -306,6 +311,35 @@ def _loss_shape(input: Tensor, reduction: str, drop_axis: Optional[int] = None):
     return shape
 
 
+def _keep_grads(ctx, inputs, grads):
+    """Keep a loss's gradients (computed by its forward) for the backward.  Traced (custom
+    op): saved tensors.  Eager: held on ctx and handed over by the first backward, so that
+    autograd takes the tensor as the leaf's ``.grad`` instead of copying it (AccumulateGrad
+    copies a gradient that something else, such as saved_tensors, still holds: 1.1 ms of a
+    2.4 ms cross-entropy step at 4096x1000).  A second backward through a retained graph
+    recomputes them from the inputs, unless an input changed in place since the forward."""
+    if getattr(ctx, "fs_impl", None) is None:
+        ctx.save_for_backward(*grads)
+        return
+    ctx.fs_grads = list(grads)
+    ctx.fs_inputs = inputs
+    ctx.fs_versions = [a._version if isinstance(a, Tensor) else None for a in inputs]
+
+
+def _kept_grads(ctx):
+    if getattr(ctx, "fs_impl", None) is None:
+        return ctx.saved_tensors
+    grads, ctx.fs_grads = ctx.fs_grads, None
+    if grads is None:  # backward again (retain_graph=True)
+        now = [a._version if isinstance(a, Tensor) else None for a in ctx.fs_inputs]
+        if now != ctx.fs_versions:
+            raise RuntimeError("fastsmce.torch: an input of this loss was modified by an "
+                               "in-place operation after the forward pass; its gradient "
+                               "cannot be computed again")
+        grads = list(ctx.fs_impl(*ctx.fs_inputs)[1:])
+    return grads
+
+
 def _save_grads(axis_of):
     """setup_context of a loss: keep the gradients its forward computed (of the first input),
     and the axis the incoming gradient broadcasts over (``reduction="none"``)"""
@@ -313,7 +347,7 @@ def _save_grads(axis_of):
         ctx.axis = axis_of(inputs)
         ctx.positions = (0,)
         ctx.n_inputs = len(inputs)
-        ctx.save_for_backward(*output[1:])
+        _keep_grads(ctx, inputs, output[1:])
     return save
 
 
@@ -321,7 +355,7 @@ def _scaled_grads(ctx, ops, g, *unused):
     """backward of a loss: the saved gradients times the incoming one, for the inputs at
     ``ctx.positions`` (None for the rest and for an empty placeholder)"""
     grads = [None] * ctx.n_inputs
-    for i, s in zip(ctx.positions, ctx.saved_tensors):
+    for i, s in zip(ctx.positions, _kept_grads(ctx)):
         if s.numel() or not s.dim():
             grads[i] = _scale(s, g, ctx.axis, ops)
     return tuple(grads)
@@ -464,7 +498,7 @@ def _save_linear(ctx, inputs, output):
         ctx.save_for_backward(*inputs[:4])
     else:
         ctx.axis, ctx.positions = None, (0, 1, 3)
-        ctx.save_for_backward(*output[1:])
+        _keep_grads(ctx, inputs, output[1:])
 
 
 def _linear_grads(ctx, ops, g, *unused):

@@ -233,6 +233,20 @@ def test_backward_twice_with_retained_graph_accumulates(fst):
     torch.testing.assert_close(first, g)
 
 
+def test_second_backward_after_in_place_change_raises(fst):
+    """eager mode hands the forward's gradient to autograd (no copy) and computes it again
+    for a second backward through a retained graph: not from inputs changed since"""
+    x = leaf(5, 4, dtype=torch.float64)
+    t = torch.randint(0, 4, (5,))
+    z = x * 1.0
+    loss = fst.cross_entropy(z, t)
+    loss.backward(retain_graph=True)
+    with torch.no_grad():
+        z.add_(1.0)
+    with pytest.raises(RuntimeError, match="in-place"):
+        loss.backward()
+
+
 def test_targets_and_weights_get_no_gradient_and_say_so(fst):
     x = leaf(4, 5, dtype=torch.float64)
     probs = torch.softmax(torch.randn(4, 5, dtype=torch.float64), 1).requires_grad_()

@@ -26,9 +26,13 @@ from .timing import TimingConfig, time_interleaved
 
 
 def _grad_step(fn, x, *args):
-    """forward + backward of a scalar loss through autograd"""
+    """forward + backward of a scalar loss as a training step has it: ``loss.backward()``
+    into a cleared ``x.grad`` (autograd's AccumulateGrad then takes the gradient as is, or
+    copies it when something else still holds it)"""
     def step():
-        return torch.autograd.grad(fn(x, *args), x)
+        x.grad = None
+        fn(x, *args).backward()
+        return x.grad
     return step
 
 
