@@ -22,7 +22,7 @@ import numpy as np
 
 import fastsmce
 
-from .timing import TimingConfig, time_interleaved
+from .timing import TimingConfig, compare_to_reference
 
 #: scipy.special's time over fastsmce.special's, at least (the issue's target)
 TARGET = 5.0
@@ -73,18 +73,10 @@ def run(N=4096, C=1000, threads=2, budget=0.5):
     cfg = TimingConfig.for_run(False, budget)  # FASTSMCE_BENCH_FAST=1 (tests): tiny blocks
     print(f"fastsmce.special against scipy.special {scipy.__version__}, float32, fastsmce on "
           f"{threads} thread{'s' * (threads != 1)}; median seconds per call, candidates interleaved")
-    results = {}
-    for name, (target, fns) in cases(N, C).items():
-        check(name, fns)
-        med = {k: v.median for k, v in time_interleaved(fns, cfg).items()}
-        ratio = med["scipy.special"] / med["fastsmce.special"]
-        results[name] = {"seconds": med, "reference": "scipy.special",
-                         "speed_vs_reference": ratio, "target": target}
-        cols = "  ".join(f"{k} {v * 1e3:7.3f} ms" for k, v in med.items())
-        flag = "no target" if target is None else \
-            f"(target >= {target:.0f}x) " + ("ok" if ratio >= target else "BELOW TARGET")
-        print(f"  {name:32s} {cols}   scipy.special/fastsmce.special = {ratio:5.2f}x {flag}")
-    return results
+    table = {name: (target, "scipy.special", fns) for name, (target, fns) in cases(N, C).items()}
+    return compare_to_reference(table, "fastsmce.special", cfg,
+                                lambda name, ref, fns: check(name, fns),
+                                scale=1e3, unit="ms", width=32)
 
 
 def main(argv=None):

@@ -158,3 +158,23 @@ def time_interleaved(fns: Mapping[str, Callable[[], object]], cfg: TimingConfig,
     finally:
         if gc_was_enabled:
             gc.enable()
+
+
+def compare_to_reference(cases: Mapping, subject: str, cfg: TimingConfig, check,
+                         scale: float = 1e6, unit: str = "us", width: int = 48) -> dict:
+    """The adapters' tables (bench.torch, bench.special): for each case ``name -> (target or
+    None, reference name, {candidate: callable})``, ``check(name, reference, fns)`` first,
+    then the interleaved medians, one printed line a case with reference / subject against
+    the target; returns ``name -> {seconds, reference, speed_vs_reference, target}``."""
+    results = {}
+    for name, (target, ref, fns) in cases.items():
+        check(name, ref, fns)
+        med = {k: v.median for k, v in time_interleaved(fns, cfg).items()}
+        ratio = med[ref] / med[subject]
+        results[name] = {"seconds": med, "reference": ref, "speed_vs_reference": ratio,
+                         "target": target}
+        cols = "  ".join(f"{k} {v * scale:9.3f} {unit}" for k, v in med.items())
+        goal = "(no target)" if target is None else \
+            f"(target >= {target:.3g}x) " + ("ok" if ratio >= target else "BELOW TARGET")
+        print(f"  {name:{width}s} {cols}   {ref}/{subject} = {ratio:.2f}x {goal}")
+    return results

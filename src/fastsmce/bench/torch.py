@@ -22,7 +22,7 @@ import argparse
 
 import fastsmce
 
-from .timing import TimingConfig, time_interleaved
+from .timing import TimingConfig, compare_to_reference
 
 
 def _grad_step(fn, x, *args):
@@ -113,20 +113,7 @@ def run(N=4096, C=1000, small=(64, 10), threads=None, budget=0.5, sampled=None):
     cfg = TimingConfig.for_run(False, budget)  # FASTSMCE_BENCH_FAST=1 (tests): tiny blocks
     print(f"fastsmce.torch against torch {torch.__version__}, float32, {threads} threads; "
           f"median seconds per call, candidates interleaved")
-    results = {}
-    for name, (target, ref_name, fns) in cases(N, C, small, sampled).items():
-        check(name, ref_name, fns)
-        med = {k: v.median for k, v in time_interleaved(fns, cfg).items()}
-        ratio = med[ref_name] / med["fastsmce.torch"]
-        results[name] = {"seconds": med, "reference": ref_name, "speed_vs_reference": ratio,
-                         "target": target}
-        cols = "  ".join(f"{k} {v * 1e6:9.1f} us" for k, v in med.items())
-        if target is None:
-            goal = "(no target)"
-        else:
-            goal = f"(target >= {target:.2f}) " + ("ok" if ratio >= target else "BELOW TARGET")
-        print(f"  {name:48s} {cols}   {ref_name}/fastsmce.torch = {ratio:.2f} {goal}")
-    return results
+    return compare_to_reference(cases(N, C, small, sampled), "fastsmce.torch", cfg, check)
 
 
 def main(argv=None):
