@@ -65,6 +65,26 @@ def test_long_row_folded_across_threads_bit_identical(dtype):
         fastsmce.set_num_threads(None)
 
 
+def test_row_of_more_than_256_chunks_bit_identical_and_accurate():
+    """a float32 row of 2^24 + 70000 elements: the one-thread kernel keeps 256 chunk maxima
+    and takes the max of the later chunks again; the split path keeps them all"""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1, (1 << 24) + 70000), dtype=np.float32)
+    x[0, -5:] = 9.0  # the row's max in the chunks past the 256th
+    try:
+        res = []
+        for t in (1, 2):
+            fastsmce.set_num_threads(t)
+            res.append(fastsmce.softmax(x))
+    finally:
+        fastsmce.set_num_threads(None)
+    assert np.array_equal(res[0], res[1])
+    x64 = x.astype(np.float64)
+    ref = np.exp(x64 - x64.max())
+    ref /= ref.sum()
+    np.testing.assert_allclose(res[0], ref, rtol=1e-6)
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax", "logsumexp"])
 def test_big_float32_batch_bit_identical_1_vs_2_threads(name):
     """500 x 70000 float32 (140 MB): rows longer than L2, more rows than threads."""
