@@ -93,6 +93,10 @@ void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, 
 void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s);
 /* y *= f (f rounded to the element type first) */
 void fs_scale(fs_dtype dt, void *y, int64_t n, double f);
+/* 1 when some y[i], i < n, is a NaN (nan != 0) or else (nan == 0) is not > 0 (a
+ * zero, a negative or a NaN), else 0: the test of an output for the values SciPy
+ * defines otherwise (fastsmce.special), at the vector width */
+int fs_flag_values(fs_dtype dt, const void *y, int64_t n, int nan);
 /* y = (x - m) - c  (log_softmax with c = log S) */
 void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c);
 /* log-sum-exp from folded statistics; re-reads x only when the row max is +-inf */

@@ -43,3 +43,18 @@ int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const 
     if ((dt != FS_FLOAT32 && dt != FS_FLOAT64) || rows < 0 || cols < 0) return -1;
     return fs_kernels(dt)->count_outside_unit_2d(rows, cols, z, z_rs, z_cs);
 }
+
+/* the structure checks of a CSR target (fastsmce_sigmoid.h); integer work, so any
+ * dtype's table serves: float32's */
+int fs_csr_indptr_check(const void *indptr, int index_bytes, int64_t rows, int64_t *out) {
+    if (!indptr || rows < 0 || (index_bytes != 4 && index_bytes != 8)) return -1;
+    return fs_kernels(FS_FLOAT32)->csr_indptr_check(indptr, index_bytes == 8, rows, out);
+}
+
+int fs_csr_indices_check(const int64_t *indptr, const void *indices, int index_bytes, int64_t r0,
+                         int64_t r1, int64_t cols, int64_t *out) {
+    if (!indptr || (!indices && indptr[r1] > indptr[r0]) || r0 < 0 || r1 < r0 || cols < 0 ||
+        (index_bytes != 4 && index_bytes != 8))
+        return -1;
+    return fs_kernels(FS_FLOAT32)->csr_indices_check(indptr, indices, index_bytes == 8, r0, r1, cols, out);
+}

@@ -60,6 +60,9 @@ void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double
 }
 
 void fs_scale(fs_dtype dt, void *y, int64_t n, double f) { fs_kernels(dt)->scale_array(y, n, f); }
+int fs_flag_values(fs_dtype dt, const void *y, int64_t n, int nan) {
+    return fs_kernels(dt)->flag_values(y, n, nan);
+}
 
 void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c) {
     fs_kernels(dt)->log_softmax_write(x, y, n, m, c);

@@ -30,6 +30,7 @@
     X(void, softmax_write, (const void *, void *, int64_t, double, double))                    \
     X(void, softmax_chunk_exp, (const void *, void *, int64_t, double *, double *))            \
     X(void, scale_array, (void *, int64_t, double))                                            \
+    X(int, flag_values, (const void *, int64_t, int))                                          \
     X(void, log_softmax_write, (const void *, void *, int64_t, double, double))                \
     X(double, stats_logsumexp, (const void *, int64_t, double, double))                        \
     X(void, exp_array, (const void *, void *, int64_t))
@@ -46,7 +47,9 @@
     X(int, log_sigmoid_2d, (int64_t, int64_t, const void *, int64_t, int64_t, void *, int64_t, int64_t)) \
     X(int, bce_2d, (const fs_binary_loss_args *, double *, int64_t *))                          \
     X(int, focal_2d, (const fs_binary_loss_args *, double, double, double *, int64_t *))        \
-    X(int64_t, count_outside_unit_2d, (int64_t, int64_t, const void *, int64_t, int64_t))
+    X(int64_t, count_outside_unit_2d, (int64_t, int64_t, const void *, int64_t, int64_t))      \
+    X(int, csr_indptr_check, (const void *, int, int64_t, int64_t *))                          \
+    X(int, csr_indices_check, (const int64_t *, const void *, int, int64_t, int64_t, int64_t, int64_t *))
 
 /* sampled softmax / NCE (sampled.inc, sampling.c) */
 #define FS_KERNELS_SAMPLED(X)                                                                  \

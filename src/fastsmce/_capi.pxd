@@ -1,7 +1,7 @@
 # The C API of csrc/ (fastsmce.h and the family headers it includes), declared once.
 # Every Cython file of the package cimports from here; nothing re-declares it.
 
-from libc.stdint cimport int64_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint64_t
 
 cdef extern from "fastsmce.h" nogil:
     # ---- common ----------------------------------------------------------
@@ -44,6 +44,7 @@ cdef extern from "fastsmce.h" nogil:
     void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale)
     void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s)
     void fs_scale(fs_dtype dt, void *y, int64_t n, double f)
+    int fs_flag_values(fs_dtype dt, const void *y, int64_t n, int nan)
     void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c)
     double fs_stats_logsumexp(fs_dtype dt, const void *x, int64_t n, double M, double S)
 
@@ -96,6 +97,7 @@ cdef extern from "fastsmce.h" nogil:
         int64_t z_rs, z_cs
         const int64_t *indptr
         const int64_t *indices
+        const int32_t *indices32
         const double *data
         const void *w
         int64_t w_rs, w_cs
@@ -115,6 +117,9 @@ cdef extern from "fastsmce.h" nogil:
                             double *sum, int64_t *bad)
     int64_t fs_count_outside_unit_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *z,
                                      int64_t z_rs, int64_t z_cs)
+    int fs_csr_indptr_check(const void *indptr, int index_bytes, int64_t rows, int64_t *out)
+    int fs_csr_indices_check(const int64_t *indptr, const void *indices, int index_bytes,
+                             int64_t r0, int64_t r1, int64_t cols, int64_t *out)
 
     # ---- sampling family (fastsmce_sampling.h) -----------------------------
     ctypedef struct fs_sampler:

@@ -20,7 +20,7 @@ import warnings
 import numpy as np
 from numpy.exceptions import AxisError
 
-from libc.stdint cimport int32_t, int64_t, uint8_t, uint32_t, uint64_t
+from libc.stdint cimport int32_t, int64_t, uint8_t, uint64_t
 from libc.stdlib cimport malloc, calloc, free
 from libc.string cimport memcpy, memset
 from libc.math cimport exp, log, fabs, INFINITY, NAN
@@ -238,10 +238,6 @@ def _read(cnp.ndarray src):
 # fastsmce.special: which rows of a kernel's output SciPy defines otherwise
 # ---------------------------------------------------------------------------
 
-ctypedef fused _flag_bits:     # the bits of a float32 / a float64
-    uint32_t
-    uint64_t
-
 cdef enum:
     FLAG_CHUNK = 16384          # elements one item checks at most: a long row is several items
 
@@ -249,47 +245,20 @@ cdef enum:
 cdef struct FlagJob:
     const char *src
     int64_t cols, nchunks       # row length; items a row (chunks of FLAG_CHUNK elements)
-    bint f64, nan
+    fs_dtype dt
+    bint nan
     uint8_t *flags              # one an item: row r's chunks are r * nchunks ...
-
-
-cdef inline uint8_t _flag_run(const _flag_bits *v, int64_t n, bint nan) noexcept nogil:
-    """1 when some float of v[0 .. n-1] (read as its bits) is a NaN (nan) or else is not
-    > 0 (a 0, a NaN or a negative).  Integer adds and ORs only, an OR over the whole run:
-    the compiler vectorises these loops at every width (a float64 compare feeding an
-    integer OR is not vectorised on x86-64's baseline SSE2 by gcc 12).
-    The bits b: +0 is 0, the positives 1 .. inf (+inf's bits), NaNs above inf, negatives
-    (and negative NaNs) have the sign bit; for u < sign, u + (sign - k) has the sign bit
-    set exactly when u >= k:
-      not > 0:  t = b - 1 (+0 wraps) >= inf: t | (t + sign - inf) (t's own sign bit: t >= sign)
-      NaN:      |b| > inf, |b| < sign:        |b| + (sign - inf - 1)"""
-    cdef int64_t i
-    cdef _flag_bits t, bad = 0
-    cdef _flag_bits sign = (<_flag_bits>1) << (8 * sizeof(_flag_bits) - 1)
-    cdef _flag_bits inf = 0x7F800000u if _flag_bits is uint32_t else 0x7FF0000000000000u
-    if nan:
-        for i in range(n):
-            bad |= (v[i] & (sign - 1)) + (sign - inf - 1)
-    else:
-        for i in range(n):
-            t = v[i] - 1
-            bad |= t | (t + (sign - inf))
-    return (bad & sign) != 0
 
 
 cdef int _flag_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
     cdef const FlagJob *j = <const FlagJob *>job
-    cdef int64_t item, r, c, start
+    cdef int64_t item, r, c
+    cdef size_t isz = 8 if j.dt == FS_FLOAT64 else 4
     for item in range(lo, hi):
         r = item // j.nchunks
         c = item - r * j.nchunks
-        start = r * j.cols + c * FLAG_CHUNK
-        if j.f64:
-            j.flags[item] = _flag_run(<const uint64_t *>j.src + start,
-                                      min(<int64_t>FLAG_CHUNK, j.cols - c * FLAG_CHUNK), j.nan)
-        else:
-            j.flags[item] = _flag_run(<const uint32_t *>j.src + start,
-                                      min(<int64_t>FLAG_CHUNK, j.cols - c * FLAG_CHUNK), j.nan)
+        j.flags[item] = fs_flag_values(j.dt, j.src + (r * j.cols + c * FLAG_CHUNK) * isz,
+                                       min(<int64_t>FLAG_CHUNK, j.cols - c * FLAG_CHUNK), j.nan)
     return 0
 
 
@@ -310,7 +279,7 @@ def _rows_flag(cnp.ndarray out, kind):
     j.src = <const char *>cnp.PyArray_DATA(out)
     j.cols = cnp.PyArray_DIMS(out)[1]
     j.nchunks = max((j.cols + FLAG_CHUNK - 1) // FLAG_CHUNK, <int64_t>1)
-    j.f64 = cnp.PyArray_TYPE(out) == cnp.NPY_DOUBLE
+    j.dt = FS_FLOAT64 if cnp.PyArray_TYPE(out) == cnp.NPY_DOUBLE else FS_FLOAT32
     j.nan = kind == "nan"
     cdef cnp.ndarray flags = np.zeros(rows * j.nchunks, dtype=np.uint8)
     j.flags = <uint8_t *>cnp.PyArray_DATA(flags)

@@ -9,8 +9,15 @@ cdef enum:
     SG_FOCAL = 1
     SG_RUN = 65536              # elementwise: at most this many elements a C call (its
                                 # scratch for strided runs is O(SG_RUN))
-    SG_TASK = 16384             # loss tasks: rows of about this many elements (fixed: the
-                                # sums fold per task, so results do not depend on threads)
+    SG_TASK = 16384             # loss tasks: rows of at most about this many elements, a
+                                # multiple of 4 tasks when more than one (fixed by the shape:
+                                # the sums fold per task, so results do not depend on threads;
+                                # 3 tasks on 2 threads left one thread 2/3 of the work)
+    CSR_PARALLEL_MIN = 1 << 18  # CSR indices checked by tasks of rows from this many
+    BAD_TARGET = 1              # BinaryJob.bads, the bits of fs_bce_with_logits_2d's *bad: a
+                                # dense target outside [0, 1]
+    BAD_CSR_INDEX = 2           # ... a CSR column index outside [0, cols) (rows not computed)
+    CSR_UNSORTED = 4            # ... a CSR row whose indices do not strictly increase
 
 # ---------------------------------------------------------------------------
 # elementwise: sigmoid, log_sigmoid
@@ -103,65 +110,41 @@ cdef bint _is_sparse_target(t):
     return not isinstance(t, np.ndarray) and hasattr(t, "indptr") and hasattr(t, "indices")
 
 
-ctypedef fused _csr_int:
-    int32_t
-    int64_t
-
 ctypedef fused _csr_real:
     float
     double
 
 
-cdef bint _csr_indptr_bad(const _csr_int *p, int64_t rows, int64_t *out) noexcept nogil:
-    """whether indptr does not start at 0 or decreases; out (when not NULL): indptr as int64
-    (flat, branch-free loops: the compiler vectorises them)"""
-    cdef int64_t r
-    cdef int64_t down = 0
-    for r in range(rows):
-        down += p[r + 1] < p[r]
-    if out != NULL:
-        for r in range(rows + 1):
-            out[r] = p[r]
-    return p[0] != 0 or down != 0
+cdef struct CsrJob:
+    const int64_t *ip           # validated int64 indptr
+    const void *ix
+    int bytes                   # 4 or 8: the indices' width
+    int64_t cols
+    int64_t *out                # the indices as int64 (NULL: int64 already)
 
 
-cdef int _csr_indices_scan(const int64_t *indptr, const _csr_int *ix, int64_t rows, int64_t cols,
-                           int64_t *out) noexcept nogil:
-    """1 when an index lies outside [0, cols), else 2 when some row's indices do not
-    strictly increase, else 0; out (when not NULL): the indices as int64.  Flat loops
-    of adds, ors and shifts over all indices (the compiler vectorises them, int64 too),
-    then the steps across row boundaries taken back."""
-    cdef int64_t nnz = indptr[rows], k, r, prev = 0, cm1 = cols - 1
-    cdef int64_t outside = 0
-    cdef uint64_t down = 0
-    for k in range(nnz):
-        outside |= <int64_t>ix[k] | (cm1 - <int64_t>ix[k])      # < 0: some index outside
-    if outside < 0:
-        return 1
-    if out != NULL:
-        for k in range(nnz):
-            out[k] = ix[k]
-    for k in range(1, nnz):     # the sign of ix[k] - ix[k-1] - 1: a step that does not rise
-        down += <uint64_t>(<int64_t>ix[k] - <int64_t>ix[k - 1] - 1) >> 63
-    for r in range(1, rows):
-        k = indptr[r]
-        if k != prev and 0 < k < nnz:
-            down -= ix[k] <= ix[k - 1]
-        prev = k
-    return 2 if down else 0
+cdef int _csr_check_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
+    """rows [lo, hi): 1 an index outside, 2 a row not strictly increasing (OR-ed over tasks)"""
+    cdef const CsrJob *j = <const CsrJob *>job
+    return fs_csr_indices_check(j.ip, j.ix, j.bytes, lo, hi, j.cols, j.out)
 
 
-cdef bint _csr_duplicates(const int64_t *indptr, const int64_t *ix, int64_t rows,
+cdef inline int64_t _csr_col(const void *ix, bint wide, int64_t k) noexcept nogil:
+    return (<const int64_t *>ix)[k] if wide else (<const int32_t *>ix)[k]
+
+
+cdef bint _csr_duplicates(const int64_t *indptr, const void *ix, bint wide, int64_t rows,
                           unsigned char *seen) noexcept nogil:
-    """whether a column appears twice in a row; seen: cols zeroed flags (left zeroed)"""
+    """whether a column appears twice in a row (ix: int64 when wide, else int32); seen:
+    cols zeroed flags (left zeroed)"""
     cdef int64_t r, k
     cdef bint dup = False
     for r in range(rows):
         for k in range(indptr[r], indptr[r + 1]):
-            dup = dup or seen[ix[k]]
-            seen[ix[k]] = 1
+            dup = dup or seen[_csr_col(ix, wide, k)]
+            seen[_csr_col(ix, wide, k)] = 1
         for k in range(indptr[r], indptr[r + 1]):
-            seen[ix[k]] = 0
+            seen[_csr_col(ix, wide, k)] = 0
         if dup:
             return True
     return False
@@ -196,16 +179,42 @@ cdef cnp.ndarray _csr_array(a, str what):
     return _c_contig(a, np.int64)
 
 
-cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
-    """(indptr int64, indices int64, data float64 or None) of CSR positives, validated in
-    O(rows + nnz) typed loops: shape (rows, cols), indptr[0] == 0 and non-decreasing,
-    indices in [0, cols), no column twice in a row, data (if any) in [0, 1].  int32 / int64
-    indices and float32 / float64 data are read as given (int64 / float64 ones are used
-    without a copy; all-ones data is dropped)."""
-    cdef cnp.ndarray indptr, indices, data = None, ip64, ix64, d64 = None
+cdef int _csr_raise(int st, const int64_t *ip, cnp.ndarray indices, int64_t rows,
+                    int64_t cols) except -1:
+    """the error of a CSR indices check's status st (bits of fs_csr_indices_check's codes):
+    an index outside the columns, or (when some row is not strictly increasing) a column
+    twice in a row"""
+    cdef unsigned char *seen
+    if st & 1:
+        raise IndexError(f"target: column index out of range [0, {cols})")
+    if st & 2:
+        seen = <unsigned char *>calloc(max(cols, <int64_t>1), 1)
+        if seen == NULL:
+            raise MemoryError("fastsmce: out of memory for the duplicate check")
+        with nogil:
+            st = _csr_duplicates(ip, cnp.PyArray_DATA(indices), cnp.PyArray_ITEMSIZE(indices) == 8,
+                                 rows, seen)
+        free(seen)
+        if st:
+            raise ValueError("target: a column appears twice in a row of the sparse target")
+    return 0
+
+
+_CSR_VALUES = "target: sparse target values must lie in [0, 1]"
+
+
+cdef tuple _csr_positives(t, int64_t rows, int64_t cols, bint defer):
+    """(indptr int64, indices int32 or int64, data float64 or None, bad values) of CSR
+    positives, validated in O(rows + nnz) typed loops: shape (rows, cols), indptr[0] == 0
+    and non-decreasing, indices in [0, cols), no column twice in a row, data (if any) in
+    [0, 1].  int32 / int64 indices and float32 / float64 data are read as given (int64 /
+    float64 ones are used without a copy; all-ones data is dropped).  defer: the indices
+    are left to the loss kernel, which checks them as it reads them (fs_bce_with_logits_2d's
+    *bad bits; the caller raises with _csr_raise), and values outside [0, 1] are returned
+    as the flag instead of raised (the caller raises after the indices' errors)."""
+    cdef cnp.ndarray indptr, indices, data = None, ip64, d64 = None
     cdef int64_t nnz
     cdef int st
-    cdef unsigned char *seen
     fmt = getattr(t, "format", None)
     if fmt is not None and fmt != "csr":
         raise TypeError(f"target: sparse targets must be CSR (got format {fmt!r}); use .tocsr()")
@@ -224,11 +233,7 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
     ip64 = indptr if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64 else \
         cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(indptr), cnp.NPY_INT64, 0)
     cdef int64_t *ipo = NULL if ip64 is indptr else <int64_t *>cnp.PyArray_DATA(ip64)
-    if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64:
-        st = _csr_indptr_bad(<const int64_t *>cnp.PyArray_DATA(indptr), rows, ipo)
-    else:
-        st = _csr_indptr_bad(<const int32_t *>cnp.PyArray_DATA(indptr), rows, ipo)
-    if st:
+    if fs_csr_indptr_check(cnp.PyArray_DATA(indptr), cnp.PyArray_ITEMSIZE(indptr), rows, ipo):
         raise ValueError("target: indptr must start at 0 and never decrease")
     cdef const int64_t *ip = <const int64_t *>cnp.PyArray_DATA(ip64)
     nnz = ip[rows]
@@ -236,25 +241,18 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
         raise ValueError(f"target: indptr[-1] = {nnz} exceeds the {cnp.PyArray_SIZE(indices)} "
                          f"indices")
     cdef npy_intp n = nnz
-    ix64 = indices if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64 else \
-        cnp.PyArray_EMPTY(1, &n, cnp.NPY_INT64, 0)
-    cdef int64_t *ixo = NULL if ix64 is indices else <int64_t *>cnp.PyArray_DATA(ix64)
-    with nogil:
-        if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64:
-            st = _csr_indices_scan(ip, <const int64_t *>cnp.PyArray_DATA(indices), rows, cols, ixo)
-        else:
-            st = _csr_indices_scan(ip, <const int32_t *>cnp.PyArray_DATA(indices), rows, cols, ixo)
-    if st == 1:
-        raise IndexError(f"target: column index out of range [0, {cols})")
-    if st == 2:
-        seen = <unsigned char *>calloc(max(cols, <int64_t>1), 1)
-        if seen == NULL:
-            raise MemoryError("fastsmce: out of memory for the duplicate check")
+    cdef CsrJob cj
+    cdef Plan p
+    if not defer:               # the rows' indices checked in the C core, by tasks of rows when many
+        cj.ip = ip
+        cj.ix = cnp.PyArray_DATA(indices)
+        cj.bytes = cnp.PyArray_ITEMSIZE(indices)
+        cj.cols = cols
+        cj.out = NULL           # int32 indices are read as they are (fs_binary_loss_args.indices32)
+        _plan(&p, rows, max(nnz // max(rows, <int64_t>1), <int64_t>1), 0, 1, CSR_PARALLEL_MIN)
         with nogil:
-            st = _csr_duplicates(ip, <const int64_t *>cnp.PyArray_DATA(ix64), rows, seen)
-        free(seen)
-        if st:
-            raise ValueError("target: a column appears twice in a row of the sparse target")
+            st = _run(&p, _csr_check_task, &cj) if rows else 0
+        _csr_raise(st, ip, indices, rows, cols)
     v = getattr(t, "data", None)
     if v is not None:
         data = v if type(v) is np.ndarray else np.asarray(v)
@@ -271,15 +269,15 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols):
                 st = _csr_values_scan(<const double *>cnp.PyArray_DATA(data), nnz)
             else:
                 st = _csr_values_scan(<const float *>cnp.PyArray_DATA(data), nnz)
-        if st == 1:
-            raise ValueError("target: sparse target values must lie in [0, 1]")
+        if st == 1 and not defer:
+            raise ValueError(_CSR_VALUES)
         if st == 2:
-            return ip64, ix64, None
+            return ip64, indices, None, False
         if cnp.PyArray_TYPE(data) == cnp.NPY_DOUBLE:
-            return ip64, ix64, data
+            return ip64, indices, data, st == 1
         d64 = cnp.PyArray_EMPTY(1, &n, cnp.NPY_DOUBLE, 0)
         _f32_to_f64(<const float *>cnp.PyArray_DATA(data), <double *>cnp.PyArray_DATA(d64), nnz)
-    return ip64, ix64, d64
+    return ip64, indices, d64, st == 1
 
 
 cdef struct BinaryJob:
@@ -290,7 +288,8 @@ cdef struct BinaryJob:
     double alpha, gamma
     int64_t per                 # rows a task (fixed)
     double *sums                # one partial sum a task, folded in task order
-    int64_t *bads               # one "a target outside [0, 1]" flag a task
+    int64_t *bads               # flags a task (the kernel's *bad): BAD_TARGET, BAD_CSR_INDEX,
+                                # CSR_UNSORTED
 
 
 cdef struct BinaryPiece:
@@ -354,14 +353,18 @@ cdef int _unit_check_task(const void *job, int64_t lo, int64_t hi) noexcept nogi
     return _binary_walk(job, lo, hi, _unit_check_segment)
 
 
-cdef int _binary_run(BinaryJob *j, task_fn f, double *total) except -1:
+cdef int64_t _binary_run(BinaryJob *j, task_fn f, double *total) except -1:
     """f over fixed tasks of whole rows: *total the partial sums folded in task order;
-    returns whether a target was outside [0, 1]"""
+    returns the tasks' flags (BAD_TARGET, BAD_CSR_INDEX, CSR_UNSORTED) OR-ed"""
     cdef Plan p
     cdef int64_t t, rows = j.L.total_rows
     cdef int err
-    cdef bint anybad = False
-    j.per = max(<int64_t>1, (<int64_t>SG_TASK + j.L.cols - 1) // max(j.L.cols, <int64_t>1))
+    cdef int64_t anybad = 0
+    cdef int64_t cols = max(j.L.cols, <int64_t>1)
+    cdef int64_t ntasks = (rows * cols + SG_TASK - 1) // SG_TASK
+    if ntasks > 1:
+        ntasks = (ntasks + 3) // 4 * 4
+    j.per = max(<int64_t>1, (rows + ntasks - 1) // max(ntasks, <int64_t>1))
     _plan(&p, rows, j.L.cols, j.per, 1, 0)
     j.sums = <double *>malloc((p.ntasks + 1) * sizeof(double))
     j.bads = <int64_t *>malloc((p.ntasks + 1) * sizeof(int64_t))
@@ -374,7 +377,7 @@ cdef int _binary_run(BinaryJob *j, task_fn f, double *total) except -1:
         total[0] = 0
         for t in range(p.ntasks if rows else 0):
             total[0] += j.sums[t]
-            anybad |= j.bads[t] != 0
+            anybad |= j.bads[t]
     finally:
         free(j.sums)
         free(j.bads)
@@ -394,13 +397,18 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
     cdef bint sparse = _is_sparse_target(target)
     cdef cnp.ndarray z = None, g = None, lo = None
     cdef cnp.ndarray indptr = None, indices = None, data = None
+    cdef bint defer = False, bad_values = False
+    cdef int64_t flags
     if sparse:
         if kind == SG_FOCAL:
             raise TypeError("sigmoid_focal_loss: target must be a dense array (sparse targets "
                             "are supported by the binary cross-entropy functions only)")
         if nd != 2:
             raise ValueError(f"target: sparse targets need 2-D logits; got {nd}-D logits")
-        indptr, indices, data = _csr_positives(target, shape[0], shape[1])
+        # the indices are checked by the loss kernel as it reads them, unless grad_out
+        # (the caller's memory) must not be written before every check has passed
+        defer = not (want_grad and grad_out is not None)
+        indptr, indices, data, bad_values = _csr_positives(target, shape[0], shape[1], defer)
     else:
         z = _real(target, "target", x)
         if (<object>z).shape != shape:
@@ -433,7 +441,10 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
     _layout(&j.L, nd - 1, False, 6, x, z, w, pw, lo, g)     # nd == 0: no class axis
     if indptr is not None:
         j.base.indptr = <const int64_t *>cnp.PyArray_DATA(indptr)
-        j.base.indices = <const int64_t *>cnp.PyArray_DATA(indices)
+        if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64:
+            j.base.indices = <const int64_t *>cnp.PyArray_DATA(indices)
+        else:
+            j.base.indices32 = <const int32_t *>cnp.PyArray_DATA(indices)
         if data is not None:
             j.base.data = <const double *>cnp.PyArray_DATA(data)
     # run: the targets are checked before grad_out is written (one extra read of target)
@@ -441,7 +452,13 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
     if want_grad and g is grad_out and z is not None and _binary_run(&j, _unit_check_task, &total):
         raise ValueError("target values must lie in [0, 1]")
     j.base.grad_scale = 1.0 / numel if reduction == "mean" and numel else 1.0
-    if _binary_run(&j, _binary_task, &total):
+    flags = _binary_run(&j, _binary_task, &total)
+    if defer:
+        _csr_raise((flags & BAD_CSR_INDEX != 0) | 2 * (flags & CSR_UNSORTED != 0),
+                   <const int64_t *>cnp.PyArray_DATA(indptr), indices, shape[0], shape[1])
+        if bad_values:
+            raise ValueError(_CSR_VALUES)
+    if flags & BAD_TARGET:
         raise ValueError("target values must lie in [0, 1]")
     # reduce
     if reduction == "none":

@@ -180,3 +180,86 @@ def test_sparse_validation_steps_across_rows_and_empty_rows():
         bce(x, Positives(ip, np.array([5, 9, 3, 1, 0, 0])))
     with pytest.raises(IndexError, match="range"):   # a range error is reported before a repeat
         bce(x, Positives(ip, np.array([5, 5, 1, 3, 8, 10])))
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("itype", [np.int32, np.int64])
+def test_sparse_checks_ride_along_the_loss_tasks(itype, threads, rng):
+    """many rows (several loss tasks, each checking its own rows' indices before it computes
+    them): a bad index or a repeat in the last rows is found whichever task holds it, with
+    allocated outputs or the caller's grad_out (checked before it is written); unsorted
+    rows without a repeat give the dense result; int32 and int64 indices alike"""
+    rows, cols = 6000, 10
+    x, z = sparse_case(rng, rows, cols, 4, np.float32)
+    z[-1] = 0
+    z[-1, [2, 5, 7]] = 1
+    s = sps.csr_array(z)
+    ip, ix = s.indptr.astype(itype), s.indices.astype(itype)
+    fastsmce.set_num_threads(threads)
+    try:
+        ref = bce_ref(x.astype(np.float64), z.astype(np.float64))
+        un = ix.copy()
+        last = slice(ip[-2], ip[-1])
+        un[last] = un[last][::-1]                       # the last row reversed: still valid
+        for idx in (ix, un):
+            bce_close(bce(x, Positives(ip, idx)), ref[0], np.float32)
+            loss, g = bce_g(x, Positives(ip, idx))
+            bce_close(loss, ref[0], np.float32)
+            np.testing.assert_allclose(g, ref[1], rtol=2e-5, atol=1e-10)
+        bad, dup = ix.copy(), ix.copy()
+        bad[-1] = cols                                  # outside, in the last task's rows
+        dup[ip[-2] + 1] = dup[ip[-2]]                   # a repeat in the last row
+        for t, exc, msg in ((bad, IndexError, "range"), (dup, ValueError, "twice")):
+            with pytest.raises(exc, match=msg):
+                bce(x, Positives(ip, t))
+            with pytest.raises(exc, match=msg):
+                bce_g(x, Positives(ip, t))
+            out = np.full(x.shape, 7, np.float32)
+            with pytest.raises(exc, match=msg):
+                bce_g(x, Positives(ip, t), grad_out=out)
+            assert np.all(out == 7)
+    finally:
+        fastsmce.set_num_threads(None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape,k", [((300, 10), 5), ((200, 64), 1), ((200, 1000), 5), ((6, 20_000), 3)],
+                         ids=["dense-ish", "short-sparse", "1000", "long"])
+def test_sparse_minus_inf_logit_at_a_zero_target_is_nan_as_dense(shape, k, dtype, rng):
+    """x = -inf where the target is 0 gives NaN (0 * softplus(+inf), PyTorch's form) on
+    every sparse path, as dense targets do, with no other special value in the call (a
+    NaN elsewhere would hide a finite sum); +inf at a zero target gives inf"""
+    x, z = sparse_case(rng, *shape, k, dtype)
+    s = sps.csr_array(z)
+    for val in (-np.inf, np.inf):
+        xx = x.copy()
+        xx[-1, np.flatnonzero(z[-1] == 0)[0]] = val
+        for red in REDUCTIONS:
+            with np.errstate(invalid="ignore"):
+                dl, dg = bce_g(xx, z, reduction=red)
+                sl, sg = bce_g(xx, s, reduction=red)
+                lo = bce(xx, s, reduction=red)
+            for got, ref in ((sl, dl), (lo, dl), (sg, dg)):
+                np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+                np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+            assert np.isnan(dl).any() == (val < 0)      # the case the check is about
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sparse_large_logit_at_a_positive_does_not_cancel(dtype, rng):
+    """the packed-positives path sums every column as a zero target and takes the
+    positives' share back; a positive with softplus(x) ~ x = 1e30 would cancel the whole
+    row, so such a group is computed on the scattered target instead: the loss stays
+    accurate (float64 reference), with and without the gradient, any reduction"""
+    x, z = sparse_case(rng, 64, 1000, 3, dtype)
+    z[5] = 0
+    z[5, [10, 500]] = 1
+    x[5, 10] = 1e30
+    x[5, 500] = 30.0
+    s = sps.csr_array(z)
+    for red in REDUCTIONS:
+        rl, rg = bce_ref(x, z, reduction=red)
+        bce_close(bce(x, s, reduction=red), rl, dtype, red)
+        loss, g = bce_g(x, s, reduction=red)
+        bce_close(loss, rl, dtype, red)
+        np.testing.assert_allclose(g, rg, rtol=2e-5 if dtype == np.float32 else 1e-12, atol=1e-30)

@@ -500,6 +500,7 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
     view v = mkview(rows, cols, layout);
     void *x = talloc(v.size), *z = talloc(v.size), *w = talloc(v.size), *pw = talloc(cols), *loss = talloc(v.size), *g = talloc(v.size);
     int64_t *indptr = (int64_t *)calloc((size_t)rows + 1, sizeof(int64_t)), *indices = (int64_t *)calloc((size_t)(rows * cols + 1), sizeof(int64_t));
+    int32_t *ix32 = (int32_t *)calloc((size_t)(rows * cols + 1), sizeof(int32_t));
     double *data = (double *)calloc((size_t)(rows * cols + 1), sizeof(double)), sum = 0;
     const double tol = tolf(3e-6, 1e-12), gscale = 0.5;
     const int csr = !focal && (opt & B_CSR);
@@ -526,6 +527,11 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
     a.rows = rows; a.cols = cols; a.x = P(x, v); a.x_rs = v.rs; a.x_cs = v.cs;
     if (csr) {
         a.indptr = indptr; a.indices = indices; a.data = (opt & B_DATA) ? data : NULL;
+        if (rows % 2) { /* odd row counts: the columns as int32 (indices32) */
+            for (c = 0; c < nnz; c++) ix32[c] = (int32_t)indices[c];
+            a.indices = NULL;
+            a.indices32 = ix32;
+        }
     } else {
         a.z = P(z, v); a.z_rs = v.rs; a.z_cs = v.cs;
     }
@@ -535,7 +541,9 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
     if (opt & B_GRAD) a.grad = P(g, v), a.g_rs = v.rs, a.g_cs = v.cs;
     a.grad_scale = gscale;
     st = focal ? fs_sigmoid_focal_2d(DT, &a, alpha, gamma, &sum, &bad) : fs_bce_with_logits_2d(DT, &a, &sum, &bad);
-    EXPECT(focal ? F_FOCAL : F_BCE, st == FS_OK && bad == 0, "binary status %d bad %lld", st, (long long)bad);
+    /* the CSR rows hold descending columns: the kernel flags them (bit 2), nothing else */
+    EXPECT(focal ? F_FOCAL : F_BCE, st == FS_OK && (bad & ~(int64_t)(csr ? 4 : 0)) == 0, "binary status %d bad %lld",
+           st, (long long)bad);
     for (r = 0; r < rows; r++)
         for (c = 0; c < cols; c++) {
             LD xv = get(x, AT(v, r, c)), zv = get(z, AT(v, r, c)), l, d;
@@ -571,7 +579,108 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
         record(focal ? F_FOCAL : F_BCE, fabs(sum - (double)refsum), tol * (double)abssum + 1e-300,
                "%s sum %s %lldx%lld %s opt %d got %.12g ref %.12Lg", focal ? "focal" : "bce", dtn(), (long long)rows,
                (long long)cols, lname[layout], opt, sum, refsum);
-    free(x); free(z); free(w); free(pw); free(loss); free(g); free(indptr); free(indices); free(data); free(rl); free(rg);
+    free(x); free(z); free(w); free(pw); free(loss); free(g); free(indptr); free(indices); free(ix32); free(data); free(rl); free(rg);
+}
+
+/* the BCE kernel's own checks of sparse targets (*bad bits 2: an index outside, never
+ * used to address memory; 4: a row not strictly increasing), on each sparse path: the
+ * scattered dense target (gradient), the masked copy (loss sums of short rows) and the
+ * runs between positives (loss sums of long rows) */
+static void test_csr_kernel_checks(void) {
+    enum { R = 4, C = 600 };
+    void *x = talloc(R * C), *g = talloc(R * C);
+    int64_t ip[R + 1] = {0, 2, 3, 5, 6}, ix[6] = {3, 9, 0, 1, 4, 599}, bad, k;
+    int32_t ix32[6];
+    fs_binary_loss_args a;
+    double sum;
+    int path, w, st;
+    fill(x, R * C, 3.0);
+    for (path = 0; path < 3; path++)
+        for (w = 0; w < 3; w++) { /* 0: valid, 1: an index outside (600, then -1), 2: a row descending */
+            int64_t t[6];
+            memcpy(t, ix, sizeof t);
+            if (w == 1) t[path == 2 ? 1 : 5] = path == 1 ? -1 : path == 2 ? R * C : C;
+            if (w == 2) {
+                if (path == 2) t[0] = 9, t[1] = 3;
+                else t[3] = 4, t[4] = 1;
+            }
+            for (k = 0; k < 6; k++) ix32[k] = (int32_t)t[k];
+            memset(&a, 0, sizeof a);
+            a.rows = path == 2 ? 1 : R; /* runs: one long row (its first 2 positives) */
+            a.cols = path == 2 ? R * C : C;
+            a.x = x; a.x_rs = a.cols; a.x_cs = 1;
+            a.indptr = ip;
+            if (path == 0) a.indices = t; else a.indices32 = ix32;
+            if (path == 0) a.grad = g, a.g_rs = a.cols, a.g_cs = 1;
+            a.grad_scale = 1;
+            bad = -1;
+            st = fs_bce_with_logits_2d(DT, &a, &sum, &bad);
+            EXPECT(F_BCE, st == FS_OK && bad == (w == 0 ? 0 : w == 1 ? 2 : 4), "sparse path %d case %d: status %d bad %lld",
+                   path, w, st, (long long)bad);
+        }
+    free(x); free(g);
+}
+
+/* the CSR structure checks, int32 and int64 indices, whole and by row ranges */
+static void test_csr_checks(void) {
+    const int64_t ip[6] = {0, 2, 2, 5, 6, 8};
+    const int64_t ix[8] = {1, 4, 0, 2, 3, 3, 0, 4};
+    const int32_t ip32[6] = {0, 2, 2, 5, 6, 8}, down32[4] = {0, 3, 2, 4};
+    int32_t ix32[8];
+    int64_t out[8], ip_out[6], k;
+    int w;
+    for (k = 0; k < 8; k++) ix32[k] = (int32_t)ix[k];
+    EXPECT(F_BCE, fs_csr_indptr_check(ip32, 4, 5, ip_out) == 0 && ip_out[5] == 8 && ip_out[3] == 5, "indptr int32");
+    EXPECT(F_BCE, fs_csr_indptr_check(ip, 8, 5, NULL) == 0, "indptr int64");
+    EXPECT(F_BCE, fs_csr_indptr_check(ix, 8, 2, NULL) == 1, "indptr not starting at 0");
+    EXPECT(F_BCE, fs_csr_indptr_check(down32, 4, 3, NULL) == 1, "indptr decreasing");
+    EXPECT(F_BCE, fs_csr_indptr_check(ip, 3, 5, NULL) == -1, "indptr width 3");
+    for (w = 4; w <= 8; w += 4) {
+        const void *p = w == 4 ? (const void *)ix32 : (const void *)ix;
+        memset(out, 0, sizeof out);
+        EXPECT(F_BCE, fs_csr_indices_check(ip, p, w, 0, 5, 5, out) == 0 && out[7] == 4 && out[2] == 0,
+               "indices valid (width %d)", w);
+        EXPECT(F_BCE, fs_csr_indices_check(ip, p, w, 0, 5, 4, NULL) == 1, "index 4 outside 4 columns");
+        EXPECT(F_BCE, fs_csr_indices_check(ip, p, w, 1, 4, 5, NULL) == 0, "rows 1-3 (width %d)", w);
+    }
+    ix32[3] = 0; /* row 2: 0, 0, 3: not increasing */
+    EXPECT(F_BCE, fs_csr_indices_check(ip, ix32, 4, 0, 5, 5, NULL) == 2, "a repeated column");
+    EXPECT(F_BCE, fs_csr_indices_check(ip, ix32, 4, 3, 5, 5, NULL) == 0, "rows past the repeat");
+    EXPECT(F_BCE, fs_csr_indices_check(ip, ix32, 4, 2, 3, 5, NULL) == 2, "the row with the repeat alone");
+    ix32[3] = 2;
+    ix32[0] = -1;
+    EXPECT(F_BCE, fs_csr_indices_check(ip, ix32, 4, 0, 5, 5, NULL) == 1, "a negative index");
+    test_csr_kernel_checks();
+}
+
+/* fs_flag_values: a NaN (nan), or a value not > 0, anywhere in runs of every length
+ * (the vector body, the tail); subnormals and +inf are > 0, -0 is not */
+static void test_flag_values(void) {
+    const int64_t n = 70;
+    void *y = talloc(n + 1);
+    int64_t len, at, i;
+    for (len = 1; len <= n; len += 3)
+        for (at = 0; at < len; at += 5) {
+            for (i = 0; i <= n; i++) set(y, i, 0.5 + 0.01 * (double)i);
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 0 && fs_flag_values(DT, y, len, 1) == 0,
+                   "flag_values clean %s len %lld", dtn(), (long long)len);
+            set(y, at, DT == FS_FLOAT32 ? 1e-40 : 1e-310); /* subnormal: > 0 */
+            set(y, len - 1, INFINITY);
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 0, "flag_values subnormal / inf %s", dtn());
+            set(y, at, -0.0);
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 1 && fs_flag_values(DT, y, len, 1) == 0,
+                   "flag_values -0 at %lld of %lld %s", (long long)at, (long long)len, dtn());
+            set(y, at, NAN);
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 1 && fs_flag_values(DT, y, len, 1) == 1,
+                   "flag_values NaN at %lld of %lld %s", (long long)at, (long long)len, dtn());
+            set(y, at, -2.0);
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 1 && fs_flag_values(DT, y, len, 1) == 0,
+                   "flag_values -2 %s", dtn());
+            set(y, at, 1.0);
+            set(y, len, 0.0); /* past the run: not read */
+            EXPECT(F_SOFTMAX, fs_flag_values(DT, y, len, 0) == 0, "flag_values reads past %lld %s", (long long)len, dtn());
+        }
+    free(y);
 }
 
 static void test_outside_unit(void) {
@@ -874,6 +983,8 @@ int main(int argc, char **argv) {
         }
         lap("sigmoid/bce/focal");
         test_outside_unit();
+        test_csr_checks();
+        test_flag_values();
         test_sampled(FS_SAMPLED_SOFTMAX, 33);
         test_sampled(FS_SAMPLED_NCE, 33);
         test_sampled(FS_SAMPLED_SOFTMAX, 4);
