@@ -83,7 +83,7 @@ def _scipy_rows(kernel, name, kind):
     results, which the kernels' exp flushes to 0"""
     def fn(x, axis=-1):
         out = kernel(x, axis=axis)
-        rows = _bad_rows(out, axis, kind) if out.size else None
+        rows = _bad_rows(x, out, axis, kind) if out.size else None
         if rows is not None:
             with np.errstate(all="ignore"):
                 ref = getattr(_scipy(), name)(x, axis=axis)
@@ -92,16 +92,24 @@ def _scipy_rows(kernel, name, kind):
     return fn
 
 
-def _bad_rows(out, axis, kind):
+def _bad_rows(x, out, axis, kind):
     """which rows along `axis` of the kernels' output hold a value that is not > 0 (kind
     "not_positive", softmax's: a 0, maybe a subnormal the kernels' exp flushed, or a NaN)
     or a NaN (kind "nan", log_softmax's), shaped like out without `axis`; None when no row
-    does.  A C-contiguous output along its last axis (what the kernels give a C-ordered
-    input): one parallel pass in the kernels' module; other layouts: NumPy, the same test"""
+    does.  log_softmax: y = x - logsumexp(x) row by row, so a row whose first x and first
+    y are both finite has a finite logsumexp, hence no NaN and no +inf in x, and no NaN in
+    y: only the other rows are looked at.  Otherwise a C-contiguous output along its last
+    axis (what the kernels give a C-ordered input): one parallel pass in the kernels'
+    module; other layouts: NumPy, the same test"""
+    if kind == "nan":
+        suspect = ~(np.isfinite(np.take(x, 0, axis=axis)) & np.isfinite(np.take(out, 0, axis=axis)))
+        if not suspect.any():
+            return None
+        rows = np.zeros(suspect.shape, dtype=bool)
+        rows[suspect] = np.isnan(np.moveaxis(out, axis, -1)[suspect]).any(axis=-1)
+        return rows if rows.any() else None
     if out.flags.c_contiguous and axis in (-1, out.ndim - 1):
         rows = _core._rows_flag(out.reshape(-1, out.shape[-1]), kind).reshape(out.shape[:-1])
-    elif kind == "nan":
-        rows = np.isnan(out).any(axis=axis) if np.isnan(out.sum()) else None
     else:
         rows = np.logical_not(out > 0).any(axis=axis) if not out.min() > 0 else None
     return rows if rows is not None and rows.any() else None
