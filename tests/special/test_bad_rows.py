@@ -88,3 +88,29 @@ def test_rows_scipy_defines_otherwise_are_scipys(name, dtype, layout, axis, rng)
     tol = 2e-6 if dtype == np.float32 else 1e-13
     assert (np.abs(got[ok] - exact[ok]) <= tol * np.maximum(np.abs(exact[ok]), 1.0)).all()
     np.testing.assert_array_equal(got[~ok], ref[~ok])
+
+
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape", [(70_000,), (2, 300_000), (4, 1000)])
+def test_one_special_value_anywhere_is_found(shape, name, threads, rng):
+    """a single NaN / +inf / -inf at a random place (first elements finite) on rows split
+    across threads and short rows, every axis: log_softmax's check reads only each row's
+    first input and output, and must still hand exactly the affected rows to SciPy"""
+    fastsmce.set_num_threads(threads)
+    try:
+        for special in (np.nan, np.inf, -np.inf):
+            for dtype in (np.float32, np.float64):
+                x = rng.standard_normal(shape).astype(dtype)
+                flat = x.reshape(-1)
+                flat[rng.integers(1, flat.size)] = special
+                for axis in (None, -1, 0):
+                    with np.errstate(all="ignore"):
+                        ref = getattr(sps, name)(x, axis=axis)
+                        got = getattr(fsp, name)(x, axis=axis)
+                    np.testing.assert_array_equal(np.isnan(got), np.isnan(ref))
+                    np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
+                    fin = np.isfinite(ref)
+                    np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-5, atol=1e-6)
+    finally:
+        fastsmce.set_num_threads(None)
