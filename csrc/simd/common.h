@@ -72,6 +72,7 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
 #undef FS_MAGIC
 #undef FS_LN2_HI
 #undef FS_LN2_LO
+#undef FS_LN2_F
 #undef FS_EXP_LO
 #undef FS_EXP_HI
 #if FS_F64
@@ -98,6 +99,7 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
 #define FS_MAGIC 12583039.0f /* 1.5 * 2^23 + 127 */
 #define FS_LN2_HI 0.693145751953125f
 #define FS_LN2_LO 1.42860676533018704e-06f
+#define FS_LN2_F 0x1.62e430p-1f /* ln2 rounded to float (the softmax family's fused reduction) */
 /* the float nearest above ln(FLT_MIN) = -87.33654475: exp of it is still normal */
 #define FS_EXP_LO (-0x1.5d589ep+6f)
 #define FS_EXP_HI 88.3762626647949f /* 127.5 ln 2 */

@@ -56,6 +56,7 @@ FS_INLINE V v_sub(V a, V b) { return FS_NQ(vsub)(a, b); }
 FS_INLINE V v_mul(V a, V b) { return FS_NQ(vmul)(a, b); }
 FS_INLINE V v_div(V a, V b) { return FS_NQ(vdiv)(a, b); }
 FS_INLINE V v_fma(V a, V b, V c) { return FS_NQ(vfma)(c, a, b); }
+#define FS_VFMA_FUSED 1 /* v_fma rounds once */
 /* a > b ? a : b (vmaxq would return NaN for a NaN in either operand) */
 FS_INLINE V v_max(V a, V b) { return FS_NQ(vbsl)(FS_NQ(vcgt)(a, b), a, b); }
 FS_INLINE V v_min(V a, V b) { return FS_NQ(vbsl)(FS_NQ(vclt)(a, b), a, b); }

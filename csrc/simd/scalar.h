@@ -64,6 +64,7 @@ FS_INLINE V v_add(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] + b.l[j_]); return
 FS_INLINE V v_sub(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] - b.l[j_]); return r; }
 FS_INLINE V v_mul(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] * b.l[j_]); return r; }
 FS_INLINE V v_fma(V a, V b, V c) { V r; FS_LANES(r.l[j_] = a.l[j_] * b.l[j_] + c.l[j_]); return r; }
+#define FS_VFMA_FUSED 0 /* v_fma may round twice (no FMA in the baseline ISA) */
 FS_INLINE V v_max(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] > b.l[j_] ? a.l[j_] : b.l[j_]); return r; }
 FS_INLINE V v_min(V a, V b) { V r; FS_LANES(r.l[j_] = a.l[j_] < b.l[j_] ? a.l[j_] : b.l[j_]); return r; }
 FS_INLINE V v_zero_lt(V x, V c, V r) { FS_LANES(r.l[j_] = x.l[j_] < c.l[j_] ? (T)0 : r.l[j_]); return r; }

@@ -62,6 +62,7 @@ FS_INLINE V v_sub(V a, V b) { return FS_SVX(svsub)(FS_SVE_PT, a, b); }
 FS_INLINE V v_mul(V a, V b) { return FS_SVX(svmul)(FS_SVE_PT, a, b); }
 FS_INLINE V v_div(V a, V b) { return FS_SVX(svdiv)(FS_SVE_PT, a, b); }
 FS_INLINE V v_fma(V a, V b, V c) { return FS_SVX(svmla)(FS_SVE_PT, c, a, b); }
+#define FS_VFMA_FUSED 1 /* v_fma rounds once */
 /* a > b ? a : b; the ordered compares are false for a NaN lane */
 FS_INLINE V v_max(V a, V b) { return FS_SV(svsel)(FS_SV(svcmpgt)(FS_SVE_PT, a, b), a, b); }
 FS_INLINE V v_min(V a, V b) { return FS_SV(svsel)(FS_SV(svcmplt)(FS_SVE_PT, a, b), a, b); }

@@ -10,6 +10,7 @@ FS_INLINE V v_sub(V a, V b) { return FS_MM(sub)(a, b); }
 FS_INLINE V v_mul(V a, V b) { return FS_MM(mul)(a, b); }
 FS_INLINE V v_div(V a, V b) { return FS_MM(div)(a, b); }
 FS_INLINE V v_fma(V a, V b, V c) { return FS_MM(fmadd)(a, b, c); }
+#define FS_VFMA_FUSED 1 /* v_fma rounds once */
 FS_INLINE V v_max(V a, V b) { return FS_MM(max)(a, b); }
 FS_INLINE V v_min(V a, V b) { return FS_MM(min)(a, b); }
 FS_INLINE V v_pow2n(V z) { return FS_CASTF(FS_SLLI(FS_CASTI(z), FS_MANT_BITS)); }
