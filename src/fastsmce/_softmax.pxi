@@ -16,6 +16,12 @@ cdef struct SoftmaxJob:
     int64_t nch, chunk
     char **rowp                 # x and y of every row
     double *st                  # (m, s) of every chunk, then M and S of every row
+    # softmax for fastsmce.special (_softmax_checked), rows split across threads: NULL, or
+    # one byte a row of y (C order, the class axis last): 1 where the row holds a value
+    # that is not > 0, each chunk checked right after it is scaled, while it is in cache
+    uint8_t *rflags
+    char *ybase                 # y's first element (a row's flag index from its address)
+    uint8_t *cflags             # split rows: one byte a (row, chunk) item, OR-ed per row
 
 
 cdef int _softmax_segment(const void *job, int64_t r, int64_t n, char **p) noexcept nogil:
@@ -71,6 +77,8 @@ cdef int _chunk_write_task(const void *job, int64_t lo, int64_t hi) noexcept nog
         n = min(j.chunk, j.L.cols - c * j.chunk)
         if j.op == OP_SOFTMAX:  # as the one-thread kernel scales its chunks
             fs_scale(j.dt, j.rowp[2 * r + 1] + off, n, exp(j.st[2 * t] - M[r]) / S[r])
+            if j.cflags != NULL:  # the chunk checked while it is in cache
+                j.cflags[t] = fs_flag_values(j.dt, j.rowp[2 * r + 1] + off, n, 0)
         else:
             fs_log_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r],
                                  log(S[r]))
@@ -89,8 +97,9 @@ cdef int _softmax_split(SoftmaxJob *j, int nthreads) except -1:
     ntask = nrow * j.nch
     j.rowp = <char **>malloc(2 * nrow * sizeof(char *))
     j.st = <double *>malloc((2 * ntask + 2 * nrow) * sizeof(double))
+    j.cflags = <uint8_t *>calloc(ntask, 1) if j.rflags != NULL else NULL
     try:
-        if j.rowp == NULL or j.st == NULL:
+        if j.rowp == NULL or j.st == NULL or (j.rflags != NULL and j.cflags == NULL):
             raise MemoryError("fastsmce: out of memory for the row statistics")
         M = j.st + 2 * ntask
         S = M + nrow
@@ -117,20 +126,33 @@ cdef int _softmax_split(SoftmaxJob *j, int nthreads) except -1:
                         (<double *>j.rowp[2 * r + 1])[0] = v
             else:
                 _run(&p, _chunk_write_task, j)
+        if j.cflags != NULL:
+            for r in range(nrow):
+                v = 0
+                for c in range(j.nch):
+                    v += j.cflags[r * j.nch + c]
+                j.rflags[(j.rowp[2 * r + 1] - j.ybase) // (j.L.cols * j.L.isz[1])] = v > 0
     finally:
         free(j.rowp)
         free(j.st)
+        free(j.cflags)
     return 0
 
 
 cdef int _softmax_run(int op, int axis, cnp.ndarray x0, cnp.ndarray x1,
-                      cnp.ndarray x2=None) except -1:
-    """the softmax-family op over x0 (and x1: inputs of one shape), the output last"""
+                      cnp.ndarray x2=None, uint8_t *rflags=NULL) except -1:
+    """the softmax-family op over x0 (and x1: inputs of one shape), the output last.
+    rflags (softmax, y C-contiguous with `axis` last): where the rows are split across
+    threads, y's rows' flags are set (SoftmaxJob) and 1 is returned; else 0 (a separate
+    pass, _rows_flag, costs less there than a check per row inside the row walk)"""
     cdef SoftmaxJob j
     cdef Plan p
     cdef int err
     cdef int nthreads = _threads()
     j.op = op
+    j.rflags = rflags
+    j.cflags = NULL
+    j.ybase = <char *>cnp.PyArray_DATA(x1)
     j.dt = _dtype_of(x0)
     _layout(&j.L, axis, True, 3 if x2 is not None else 2, x0, x1, x2)
     # fewer rows than threads, each long and contiguous: split the rows themselves
@@ -138,12 +160,15 @@ cdef int _softmax_run(int op, int axis, cnp.ndarray x0, cnp.ndarray x1,
             and j.L.total_rows * j.L.cols >= PARALLEL_MIN and j.L.cs[0] == 1
             and (op == OP_LOGSUMEXP or j.L.cs[1] == 1)
             and j.L.cols > max(fs_long_row(j.dt), fs_row_chunk())):
-        return _softmax_split(&j, nthreads)
+        _softmax_split(&j, nthreads)
+        return rflags != NULL
+    j.rflags = NULL
     # column kernels (class axis strided, rows contiguous) take whole vectors of rows
     _plan(&p, j.L.total_rows, j.L.cols, 0, 16 if j.L.cs[0] != 1 and j.L.rs[0] == 1 else 1, 0)
     with nogil:
         err = _run(&p, _softmax_task, &j)
-    return _raise_status(err)
+    _raise_status(err)
+    return 0
 
 
 cdef object _softmax_like(int op, x, axis, out):
@@ -160,6 +185,28 @@ cdef object _softmax_like(int op, x, axis, out):
 def softmax(x, axis=-1, *, out=None):
     """Stable softmax exp(x - max) / sum(exp(x - max)) along `axis`."""
     return _softmax_like(OP_SOFTMAX, x, axis, out)
+
+
+def _softmax_checked(x, axis):
+    """(softmax(x, axis), rows) for fastsmce.special: rows a bool array of the output's shape
+    without `axis`, True where the row holds a value that is not > 0 (a 0 the kernels' exp
+    flushed where SciPy's is subnormal, or a NaN: the rows SciPy defines otherwise), found
+    as the rows are written: when they are split across threads (a few long rows, e.g.
+    SciPy's axis=None) each chunk is checked while it is in cache.  rows is None otherwise
+    (the caller checks the output itself: one parallel pass costs less than a check per
+    row inside the row walk, measured at 4096x1000)"""
+    cdef cnp.ndarray a = _real(x, "x")
+    cdef int nd = cnp.PyArray_NDIM(a)
+    cdef int ax = _axis(axis, nd)
+    cdef cnp.ndarray y = _target(None, a, nd, cnp.PyArray_DIMS(a), True)
+    if (ax != nd - 1 or not cnp.PyArray_IS_C_CONTIGUOUS(y) or cnp.PyArray_SIZE(y) == 0):
+        if cnp.PyArray_SIZE(a):
+            _softmax_run(OP_SOFTMAX, ax, a, y)
+        return y, None
+    cdef cnp.ndarray flags = np.zeros(cnp.PyArray_SIZE(y) // cnp.PyArray_DIMS(y)[nd - 1], np.uint8)
+    if not _softmax_run(OP_SOFTMAX, ax, a, y, None, <uint8_t *>cnp.PyArray_DATA(flags)):
+        return y, None
+    return y, flags.view(np.bool_).reshape((<object>y).shape[:nd - 1])
 
 
 def log_softmax(x, axis=-1, *, out=None):

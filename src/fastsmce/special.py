@@ -77,13 +77,23 @@ def _scalar(out, a):
     return out[()] if a.ndim == 0 else out
 
 
-def _scipy_rows(kernel, name, kind):
+def _scipy_rows(kernel, name, kind, checked=None):
     """kernel(x, axis), with the rows that hold a value of `kind` (_bad_rows) redone by
     SciPy: rows with a non-finite max (SciPy's special values) and softmax's subnormal
-    results, which the kernels' exp flushes to 0"""
+    results, which the kernels' exp flushes to 0.  checked (softmax's): checked(x, axis)
+    gives (output, those rows) from one pass, each row checked as the kernel writes it,
+    or (output, None) for the layouts it does not check"""
     def fn(x, axis=-1):
-        out = kernel(x, axis=axis)
-        rows = _bad_rows(x, out, axis, kind) if out.size else None
+        rows = None
+        if checked is not None:
+            out, rows = checked(x, axis)
+            if rows is not None and not rows.any():
+                rows = None
+            elif rows is None and out.size:
+                rows = _bad_rows(x, out, axis, kind)
+        else:
+            out = kernel(x, axis=axis)
+            rows = _bad_rows(x, out, axis, kind) if out.size else None
         if rows is not None:
             with np.errstate(all="ignore"):
                 ref = getattr(_scipy(), name)(x, axis=axis)
@@ -115,9 +125,9 @@ def _bad_rows(x, out, axis, kind):
     return rows if rows is not None and rows.any() else None
 
 
-def _normalizer(name, kernel, kind, doc):
+def _normalizer(name, kernel, kind, doc, checked=None):
     """scipy.special.<name>(x, axis=None) on the kernels"""
-    fast = _scipy_rows(kernel, name, kind)
+    fast = _scipy_rows(kernel, name, kind, checked)
 
     def fn(x, axis=None):
         a = _fast_array(x)
@@ -132,7 +142,8 @@ def _normalizer(name, kernel, kind, doc):
 
 
 softmax = _normalizer("softmax", _core.softmax, "not_positive", """``scipy.special.softmax``:
-exp(x) / sum(exp(x)) over ``axis`` (None: all elements; an int or a tuple of ints)""")
+exp(x) / sum(exp(x)) over ``axis`` (None: all elements; an int or a tuple of ints)""",
+                      _core._softmax_checked)
 log_softmax = _normalizer("log_softmax", _core.log_softmax, "nan",
                           """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis``
 (None: all elements; an int or a tuple of ints)""")

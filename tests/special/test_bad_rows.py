@@ -92,7 +92,7 @@ def test_rows_scipy_defines_otherwise_are_scipys(name, dtype, layout, axis, rng)
 
 @pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
-@pytest.mark.parametrize("shape", [(70_000,), (2, 300_000), (4, 1000)])
+@pytest.mark.parametrize("shape", [(70_000,), (700_000,), (2, 300_000), (4, 1000)])
 def test_one_special_value_anywhere_is_found(shape, name, threads, rng):
     """a single NaN / +inf / -inf at a random place (first elements finite) on rows split
     across threads and short rows, every axis: log_softmax's check reads only each row's
@@ -112,5 +112,35 @@ def test_one_special_value_anywhere_is_found(shape, name, threads, rng):
                     np.testing.assert_array_equal(np.isinf(got), np.isinf(ref))
                     fin = np.isfinite(ref)
                     np.testing.assert_allclose(got[fin], ref[fin], rtol=1e-5, atol=1e-6)
+    finally:
+        fastsmce.set_num_threads(None)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("threads", [1, 2])
+@pytest.mark.parametrize("shape", [(700_000,), (1, 700_000), (3, 1, 400_000), (4, 1000)])
+def test_softmax_checked_flags_are_numpys_test(shape, dtype, threads, rng):
+    """_core._softmax_checked: where the rows are split across threads (fewer long rows
+    than threads) each chunk is checked as it is scaled, and the flags are NumPy's test on
+    the output, for a special value or an underflow in any chunk; elsewhere it gives None
+    (the caller's separate pass) and the same output as softmax"""
+    fastsmce.set_num_threads(threads)
+    try:
+        big = -np.log(np.finfo(dtype).tiny) + 5
+        for special in (None, np.nan, np.inf, -np.inf, -big):
+            x = rng.standard_normal(shape).astype(dtype)
+            if special is not None:
+                flat = x.reshape(-1, shape[-1])
+                flat[rng.integers(flat.shape[0]), rng.integers(1, shape[-1])] = special
+            with np.errstate(all="ignore"):
+                y, rows = _core._softmax_checked(x, -1)
+                np.testing.assert_array_equal(y, fastsmce.softmax(x))
+            split = threads > 1 and x.size // shape[-1] < threads and shape[-1] > 300_000
+            if not split:
+                assert rows is None
+                continue
+            assert rows.shape == shape[:-1] and rows.dtype == np.bool_
+            np.testing.assert_array_equal(rows, np.logical_not(y > 0).any(axis=-1))
+            assert rows.any() == (special is not None and not (special == -big and y.min() > 0))
     finally:
         fastsmce.set_num_threads(None)
