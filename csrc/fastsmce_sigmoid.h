@@ -30,7 +30,8 @@ int fs_log_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, in
  *           row r has targets data[k] (1 when data == NULL) at the columns
  *           indices[k], k in [indptr[r], indptr[r + 1]), each column at most
  *           once, every other target 0; indices32 (when not NULL) holds the
- *           columns as int32 instead of indices.
+ *           columns as int32 instead of indices, indptr32 (when not NULL) the
+ *           row starts as int32 instead of indptr.
  *   w       elementwise weight (NULL: 1), pw pos_weight (NULL: 1).
  *   loss    per-element loss output (reduction "none"), or NULL: then the
  *           losses are summed into *sum instead.
@@ -43,7 +44,7 @@ typedef struct fs_binary_loss_args {
     const void *z;
     int64_t z_rs, z_cs;
     const int64_t *indptr, *indices;
-    const int32_t *indices32;
+    const int32_t *indptr32, *indices32;
     const double *data;
     const void *w;
     int64_t w_rs, w_cs;

@@ -21,7 +21,7 @@ int fs_log_sigmoid_2d(fs_dtype dt, int64_t rows, int64_t cols, const void *x, in
 }
 
 static int fs_binary_args_ok(const fs_binary_loss_args *a) {
-    return a && a->rows >= 0 && a->cols >= 0 && (a->z || a->indptr);
+    return a && a->rows >= 0 && a->cols >= 0 && (a->z || a->indptr || a->indptr32);
 }
 
 int fs_bce_with_logits_2d(fs_dtype dt, const fs_binary_loss_args *a, double *sum, int64_t *bad) {

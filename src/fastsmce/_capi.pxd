@@ -97,6 +97,7 @@ cdef extern from "fastsmce.h" nogil:
         int64_t z_rs, z_cs
         const int64_t *indptr
         const int64_t *indices
+        const int32_t *indptr32
         const int32_t *indices32
         const double *data
         const void *w

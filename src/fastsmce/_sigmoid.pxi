@@ -204,17 +204,19 @@ _CSR_VALUES = "target: sparse target values must lie in [0, 1]"
 
 
 cdef tuple _csr_positives(t, int64_t rows, int64_t cols, bint defer):
-    """(indptr int64, indices int32 or int64, data float64 or None, bad values) of CSR
-    positives, validated in O(rows + nnz) typed loops: shape (rows, cols), indptr[0] == 0
+    """(indptr int32 or int64, indices int32 or int64, data float64 or None, bad values) of
+    CSR positives, validated in O(rows + nnz) typed loops: shape (rows, cols), indptr[0] == 0
     and non-decreasing, indices in [0, cols), no column twice in a row, data (if any) in
     [0, 1].  int32 / int64 indices and float32 / float64 data are read as given (int64 /
     float64 ones are used without a copy; all-ones data is dropped).  defer: the indices
     are left to the loss kernel, which checks them as it reads them (fs_bce_with_logits_2d's
-    *bad bits; the caller raises with _csr_raise), and values outside [0, 1] are returned
-    as the flag instead of raised (the caller raises after the indices' errors)."""
+    *bad bits; the caller raises with _csr_raise), values outside [0, 1] are returned as
+    the flag instead of raised (the caller raises after the indices' errors), and an int32
+    indptr is returned as given (the kernel reads it: fs_binary_loss_args.indptr32);
+    otherwise indptr is int64."""
     cdef cnp.ndarray indptr, indices, data = None, ip64, d64 = None
     cdef int64_t nnz
-    cdef int st
+    cdef int st = 0
     fmt = getattr(t, "format", None)
     if fmt is not None and fmt != "csr":
         raise TypeError(f"target: sparse targets must be CSR (got format {fmt!r}); use .tocsr()")
@@ -230,13 +232,16 @@ cdef tuple _csr_positives(t, int64_t rows, int64_t cols, bint defer):
     if cnp.PyArray_NDIM(indptr) != 1 or cnp.PyArray_SIZE(indptr) != rows + 1:
         raise ValueError(f"target: indptr must have {rows + 1} entries (rows + 1); "
                          f"got shape {(<object>indptr).shape}")
-    ip64 = indptr if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64 else \
+    # an int32 indptr is widened to int64 only for the checks made here (not defer)
+    cdef bint wide = cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64
+    ip64 = indptr if wide or defer else \
         cnp.PyArray_EMPTY(1, cnp.PyArray_DIMS(indptr), cnp.NPY_INT64, 0)
     cdef int64_t *ipo = NULL if ip64 is indptr else <int64_t *>cnp.PyArray_DATA(ip64)
     if fs_csr_indptr_check(cnp.PyArray_DATA(indptr), cnp.PyArray_ITEMSIZE(indptr), rows, ipo):
         raise ValueError("target: indptr must start at 0 and never decrease")
     cdef const int64_t *ip = <const int64_t *>cnp.PyArray_DATA(ip64)
-    nnz = ip[rows]
+    nnz = ip[rows] if cnp.PyArray_TYPE(ip64) == cnp.NPY_INT64 else \
+        (<const int32_t *>cnp.PyArray_DATA(ip64))[rows]
     if cnp.PyArray_NDIM(indices) != 1 or cnp.PyArray_SIZE(indices) < nnz:
         raise ValueError(f"target: indptr[-1] = {nnz} exceeds the {cnp.PyArray_SIZE(indices)} "
                          f"indices")
@@ -311,6 +316,8 @@ cdef void _binary_args(fs_binary_loss_args *a, const BinaryJob *j, int64_t r, in
     a.grad, a.g_rs, a.g_cs = p[5], L.rs[5], L.cs[5]
     if a.indptr != NULL:
         a.indptr = a.indptr + r         # CSR targets: 2-D logits, flat row r is row r
+    if a.indptr32 != NULL:
+        a.indptr32 = a.indptr32 + r
 
 
 cdef int _binary_segment(const void *piece, int64_t r, int64_t n, char **p) noexcept nogil:
@@ -440,7 +447,10 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
     j.gamma = gamma
     _layout(&j.L, nd - 1, False, 6, x, z, w, pw, lo, g)     # nd == 0: no class axis
     if indptr is not None:
-        j.base.indptr = <const int64_t *>cnp.PyArray_DATA(indptr)
+        if cnp.PyArray_TYPE(indptr) == cnp.NPY_INT64:
+            j.base.indptr = <const int64_t *>cnp.PyArray_DATA(indptr)
+        else:
+            j.base.indptr32 = <const int32_t *>cnp.PyArray_DATA(indptr)
         if cnp.PyArray_TYPE(indices) == cnp.NPY_INT64:
             j.base.indices = <const int64_t *>cnp.PyArray_DATA(indices)
         else:
@@ -453,9 +463,12 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
         raise ValueError("target values must lie in [0, 1]")
     j.base.grad_scale = 1.0 / numel if reduction == "mean" and numel else 1.0
     flags = _binary_run(&j, _binary_task, &total)
-    if defer:
+    if defer and flags & (BAD_CSR_INDEX | CSR_UNSORTED):
+        if cnp.PyArray_TYPE(indptr) != cnp.NPY_INT64:
+            indptr = indptr.astype(np.int64)
         _csr_raise((flags & BAD_CSR_INDEX != 0) | 2 * (flags & CSR_UNSORTED != 0),
                    <const int64_t *>cnp.PyArray_DATA(indptr), indices, shape[0], shape[1])
+    if defer:
         if bad_values:
             raise ValueError(_CSR_VALUES)
     if flags & BAD_TARGET:

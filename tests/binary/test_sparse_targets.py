@@ -128,7 +128,8 @@ def test_sparse_loss_only_float32_long_rows_are_accurate(rng):
 def test_sparse_every_path_matches_dense(shape, k, opt, dtype, rng):
     """each way a sparse call runs (rows scattered into a dense scratch target, loss-only
     sums with the positives masked, loss-only sums by runs between positives), with the
-    index / data dtypes read as given (int32, int64, float32 data, soft values) or
+    index / data dtypes read as given (int32 / int64 indptr and indices in any pairing,
+    float32 data, soft values) or
     converted (uint16, int8 data), non-finite logits at positives and elsewhere"""
     x, z = sparse_case(rng, *shape, k, dtype)
     s = sps.csr_array(z)
@@ -141,6 +142,7 @@ def test_sparse_every_path_matches_dense(shape, k, opt, dtype, rng):
     idx16 = shape[1] < 2 ** 16
     for ip, ix, data in [(s.indptr.astype(np.int32), s.indices.astype(np.int32), None),
                          (s.indptr.astype(np.int64), s.indices.astype(np.int64), s.data.astype(np.float32)),
+                         (s.indptr.astype(np.int32), s.indices.astype(np.int64), None),
                          (s.indptr.astype(np.int64), s.indices.astype(np.uint16 if idx16 else np.int64),
                           np.ones(s.nnz, np.int8)),
                          (s.indptr, s.indices, soft)]:

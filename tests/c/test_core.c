@@ -501,6 +501,7 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
     void *x = talloc(v.size), *z = talloc(v.size), *w = talloc(v.size), *pw = talloc(cols), *loss = talloc(v.size), *g = talloc(v.size);
     int64_t *indptr = (int64_t *)calloc((size_t)rows + 1, sizeof(int64_t)), *indices = (int64_t *)calloc((size_t)(rows * cols + 1), sizeof(int64_t));
     int32_t *ix32 = (int32_t *)calloc((size_t)(rows * cols + 1), sizeof(int32_t));
+    int32_t *ip32 = (int32_t *)calloc((size_t)rows + 1, sizeof(int32_t));
     double *data = (double *)calloc((size_t)(rows * cols + 1), sizeof(double)), sum = 0;
     const double tol = tolf(3e-6, 1e-12), gscale = 0.5;
     const int csr = !focal && (opt & B_CSR);
@@ -531,6 +532,11 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
             for (c = 0; c < nnz; c++) ix32[c] = (int32_t)indices[c];
             a.indices = NULL;
             a.indices32 = ix32;
+        }
+        if (cols % 2) { /* odd column counts: the row starts as int32 (indptr32) */
+            for (r = 0; r <= rows; r++) ip32[r] = (int32_t)indptr[r];
+            a.indptr = NULL;
+            a.indptr32 = ip32;
         }
     } else {
         a.z = P(z, v); a.z_rs = v.rs; a.z_cs = v.cs;
@@ -579,7 +585,7 @@ static void test_binary_case(int64_t rows, int64_t cols, int layout, int opt, in
         record(focal ? F_FOCAL : F_BCE, fabs(sum - (double)refsum), tol * (double)abssum + 1e-300,
                "%s sum %s %lldx%lld %s opt %d got %.12g ref %.12Lg", focal ? "focal" : "bce", dtn(), (long long)rows,
                (long long)cols, lname[layout], opt, sum, refsum);
-    free(x); free(z); free(w); free(pw); free(loss); free(g); free(indptr); free(indices); free(ix32); free(data); free(rl); free(rg);
+    free(x); free(z); free(w); free(pw); free(loss); free(g); free(indptr); free(indices); free(ix32); free(ip32); free(data); free(rl); free(rg);
 }
 
 /* the BCE kernel's own checks of sparse targets (*bad bits 2: an index outside, never
