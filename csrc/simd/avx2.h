@@ -7,6 +7,7 @@
 typedef __m256d V;
 #define FS_MM(op) _mm256_##op##_pd
 #define FS_SLLI _mm256_slli_epi64
+#define FS_ADDI _mm256_add_epi64
 #define FS_CASTI _mm256_castpd_si256
 #define FS_CASTF _mm256_castsi256_pd
 #define FS_CAST_MASK _mm256_castsi256_pd
@@ -15,6 +16,7 @@ typedef __m256d V;
 typedef __m256 V;
 #define FS_MM(op) _mm256_##op##_ps
 #define FS_SLLI _mm256_slli_epi32
+#define FS_ADDI _mm256_add_epi32
 #define FS_CASTI _mm256_castps_si256
 #define FS_CASTF _mm256_castsi256_ps
 #define FS_CAST_MASK _mm256_castsi256_ps

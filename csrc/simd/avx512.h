@@ -8,6 +8,7 @@ typedef __m512d V;
 typedef __mmask8 fs_mask;
 #define FS_MM(op) _mm512_##op##_pd
 #define FS_SLLI _mm512_slli_epi64
+#define FS_ADDI _mm512_add_epi64
 #define FS_CASTI _mm512_castpd_si512
 #define FS_CASTF _mm512_castsi512_pd
 #define FS_CMP_MASK _mm512_cmp_pd_mask
@@ -17,6 +18,7 @@ typedef __m512 V;
 typedef __mmask16 fs_mask;
 #define FS_MM(op) _mm512_##op##_ps
 #define FS_SLLI _mm512_slli_epi32
+#define FS_ADDI _mm512_add_epi32
 #define FS_CASTI _mm512_castps_si512
 #define FS_CASTF _mm512_castsi512_ps
 #define FS_CMP_MASK _mm512_cmp_ps_mask

@@ -13,7 +13,9 @@
  *   where v_fma is fused (every ISA but the portable scalar one) its reduction is
  *   one FMA with ln2 rounded to float: t = x - n float(ln2) rounds once, and the
  *   constant's error adds |n| 1.9e-9 <= 2.4e-7 relative (n >= -126; at most
- *   1.9e-7 for the probabilities >= 1e-30 the bounds cover), one more FMA less.
+ *   1.9e-7 for the probabilities >= 1e-30 the bounds cover), one more FMA less;
+ *   and where its result is known to be normal (fs_vexp_sub's fast path) 2^n is
+ *   added to the exponent bits instead of multiplied in (fs_vexp_sm_parts).
  *
  * fs_vexp_le0: for the softmax domain x <= 0 (x - rowmax).  Results below the
  * smallest normal (x < FS_EXP_LO) are exactly 0, so no subnormal is produced;
@@ -54,23 +56,40 @@ FS_INLINE V fs_vexp_poly5(V t) {
 }
 #endif
 
+#if !FS_F64
+/* The softmax family's float32 exp(x) = 2^n (1 + t q5(t)) in two parts: returns 1 + t q5(t)
+ * (in [0.7, 1.42]) and leaves in *z the rounding sum whose low bits hold n itself (no
+ * exponent bias in FS_MAGIC_SM).  The callers apply 2^n: fs_vexp_core_p by a multiply (any
+ * result), fs_vexp_sub's fast path by adding n to the exponent bits (v_ldexp_bits), where the
+ * result is known to be normal: the same bits (a product by 2^n is exact there), one FMA-pipe
+ * operation less per vector (the exp is bound by that pipe: DESIGN.md section 4). */
+#define FS_MAGIC_SM 12582912.0f /* 1.5 * 2^23 */
+FS_INLINE V fs_vexp_sm_parts(V x, V *z) {
+    V n, t;
+    *z = v_fma(x, v_set1(FS_LOG2E), v_set1(FS_MAGIC_SM));
+    n = v_sub(*z, v_set1(FS_MAGIC_SM));
+#if FS_VFMA_FUSED /* one fused n ln2 step: |n| |ln2 - float(ln2)| <= 126 * 1.9e-9 relative */
+    t = v_fma(n, v_set1(-FS_LN2_F), x);
+#else
+    t = v_fma(n, v_set1(-FS_LN2_LO), v_fma(n, v_set1(-FS_LN2_HI), x));
+#endif
+    return v_fma(fs_vexp_poly5(t), t, v_set1(1.0f));
+}
+#endif
+
 /* exp(x) assuming FS_EXP_LO <= x <= FS_EXP_HI; other lanes are fixed by the callers.
  * SM (a constant): the softmax family's cheaper float32 polynomial */
 FS_INLINE V fs_vexp_core_p(V x, const int SM) {
     const V one = v_set1((T)1);
-    V z = v_fma(x, v_set1(FS_LOG2E), v_set1(FS_MAGIC));
-    V n = v_sub(z, v_set1(FS_MAGIC));
-    V t, p;
+    V z, n, t, p;
 #if !FS_F64
-    if (SM) { /* 1 + t q5 */
-#if FS_VFMA_FUSED /* one fused n ln2 step: |n| |ln2 - float(ln2)| <= 126 * 1.9e-9 relative */
-        t = v_fma(n, v_set1(-FS_LN2_F), x);
-#else
-        t = v_fma(n, v_set1(-FS_LN2_LO), v_fma(n, v_set1(-FS_LN2_HI), x));
-#endif
-        return v_mul(v_fma(fs_vexp_poly5(t), t, one), v_pow2n(z));
+    if (SM) { /* 2^n from n + bias: z + 127 is exact (z < 2^24) */
+        p = fs_vexp_sm_parts(x, &z);
+        return v_mul(p, v_pow2n(v_add(z, v_set1((T)FS_EXP_BIAS))));
     }
 #endif
+    z = v_fma(x, v_set1(FS_LOG2E), v_set1(FS_MAGIC));
+    n = v_sub(z, v_set1(FS_MAGIC));
     t = v_fma(n, v_set1(-FS_LN2_HI), x);
     t = v_fma(n, v_set1(-FS_LN2_LO), t);
     p = v_fma(fs_vexp_poly(t), t, one); /* 1 + t q */
@@ -115,6 +134,9 @@ FS_INLINE V fs_vexp_sub(V x, V m) {
         e = v_sel_lt(d, v_set1(FS_EXP_D_EXACT), e, v_set1(0.0f));
         return v_zero_lt(d, v_set1(FS_EXP_LO), v_fma(r, e, r));
     }
-    return fs_vexp_core_p(d, 1); /* -8 < d <= 0: nothing to flush to 0 */
+    {   /* -8 < d <= 0: nothing to flush to 0, a normal result: 2^n added to the exponent */
+        V z, p = fs_vexp_sm_parts(d, &z);
+        return v_ldexp_bits(p, z);
+    }
 #endif
 }

@@ -74,6 +74,9 @@ FS_INLINE int v_any_lt(V a, V b) {
     return (vgetq_lane_u64(m, 0) | vgetq_lane_u64(m, 1)) != 0;
 }
 FS_INLINE V v_pow2n(V z) { return FS_NQ_FLT(FS_NQUN(vshl)(FS_NQ_BITS(z), FS_MANT_BITS)); }
+FS_INLINE V v_ldexp_bits(V p, V z) {
+    return FS_NQ_FLT(FS_NQU(vadd)(FS_NQ_BITS(p), FS_NQUN(vshl)(FS_NQ_BITS(z), FS_MANT_BITS)));
+}
 FS_INLINE V v_abs(V a) { return FS_NQ(vabs)(a); }
 FS_INLINE V v_nabs(V a) { return FS_NQ_FLT(FS_NQU(vorr)(FS_NQ_BITS(a), FS_NQUN(vdup)(FS_NEON_SIGN))); }
 FS_INLINE V v_frexp(V v, V *k) {

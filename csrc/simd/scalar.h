@@ -24,6 +24,9 @@
  *   v_inf_gt(x, c, r)       x > c ? +inf : r
  *   v_pow2n(z)              reinterpret z's bits as an integer, shift left by
  *                           the mantissa width, reinterpret back
+ *   v_ldexp_bits(p, z)      p's bits plus z's shifted as v_pow2n's (integer add,
+ *                           wrapping): p 2^n for z's low bits n, where the result
+ *                           is a normal number
  *   v_hsum v_hmax           horizontal reductions (fixed order)
  *   v_div(a, b)             a / b, correctly rounded
  *   v_abs(a) v_nabs(a)      |a|, -|a| (the sign bit cleared / set)
@@ -73,6 +76,12 @@ FS_INLINE V v_pow2n(V z) {
     V r;
     FS_LANES(fs_uint u_; memcpy(&u_, &z.l[j_], sizeof u_); u_ <<= FS_MANT_BITS;
              memcpy(&r.l[j_], &u_, sizeof u_));
+    return r;
+}
+FS_INLINE V v_ldexp_bits(V p, V z) {
+    V r;
+    FS_LANES(fs_uint u_; fs_uint w_; memcpy(&u_, &p.l[j_], sizeof u_); memcpy(&w_, &z.l[j_], sizeof w_);
+             u_ += w_ << FS_MANT_BITS; memcpy(&r.l[j_], &u_, sizeof u_));
     return r;
 }
 FS_INLINE T v_hsum(V v) {

@@ -14,3 +14,4 @@ FS_INLINE V v_fma(V a, V b, V c) { return FS_MM(fmadd)(a, b, c); }
 FS_INLINE V v_max(V a, V b) { return FS_MM(max)(a, b); }
 FS_INLINE V v_min(V a, V b) { return FS_MM(min)(a, b); }
 FS_INLINE V v_pow2n(V z) { return FS_CASTF(FS_SLLI(FS_CASTI(z), FS_MANT_BITS)); }
+FS_INLINE V v_ldexp_bits(V p, V z) { return FS_CASTF(FS_ADDI(FS_CASTI(p), FS_SLLI(FS_CASTI(z), FS_MANT_BITS))); }
