@@ -77,23 +77,17 @@ def _scalar(out, a):
     return out[()] if a.ndim == 0 else out
 
 
-def _scipy_rows(kernel, name, kind, checked=None):
-    """kernel(x, axis), with the rows that hold a value of `kind` (_bad_rows) redone by
-    SciPy: rows with a non-finite max (SciPy's special values) and softmax's subnormal
-    results, which the kernels' exp flushes to 0.  checked (softmax's): checked(x, axis)
-    gives (output, those rows) from one pass, each row checked as the kernel writes it,
-    or (output, None) for the layouts it does not check"""
+def _scipy_rows(run, name, kind):
+    """run(x, axis) -> (the kernels' output, the rows SciPy defines otherwise, or None when
+    run does not know them), with those rows (_bad_rows' when run does not know them)
+    redone by SciPy: rows with a non-finite max (SciPy's special values) and softmax's
+    subnormal results, which the kernels' exp flushes to 0"""
     def fn(x, axis=-1):
-        rows = None
-        if checked is not None:
-            out, rows = checked(x, axis)
-            if rows is not None and not rows.any():
-                rows = None
-            elif rows is None and out.size:
-                rows = _bad_rows(x, out, axis, kind)
-        else:
-            out = kernel(x, axis=axis)
+        out, rows = run(x, axis)
+        if rows is None:
             rows = _bad_rows(x, out, axis, kind) if out.size else None
+        elif not rows.any():
+            rows = None
         if rows is not None:
             with np.errstate(all="ignore"):
                 ref = getattr(_scipy(), name)(x, axis=axis)
@@ -125,9 +119,9 @@ def _bad_rows(x, out, axis, kind):
     return rows if rows is not None and rows.any() else None
 
 
-def _normalizer(name, kernel, kind, doc, checked=None):
-    """scipy.special.<name>(x, axis=None) on the kernels"""
-    fast = _scipy_rows(kernel, name, kind, checked)
+def _normalizer(name, run, kind, doc):
+    """scipy.special.<name>(x, axis=None) on the kernels (run: as _scipy_rows takes it)"""
+    fast = _scipy_rows(run, name, kind)
 
     def fn(x, axis=None):
         a = _fast_array(x)
@@ -141,11 +135,12 @@ def _normalizer(name, kernel, kind, doc, checked=None):
     return fn
 
 
-softmax = _normalizer("softmax", _core.softmax, "not_positive", """``scipy.special.softmax``:
-exp(x) / sum(exp(x)) over ``axis`` (None: all elements; an int or a tuple of ints)""",
-                      _core._softmax_checked)
-log_softmax = _normalizer("log_softmax", _core.log_softmax, "nan",
-                          """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis``
+# softmax: rows split across threads are checked as they are written (_softmax_checked)
+softmax = _normalizer("softmax", _core._softmax_checked, "not_positive",
+                      """``scipy.special.softmax``: exp(x) / sum(exp(x)) over ``axis``
+(None: all elements; an int or a tuple of ints)""")
+log_softmax = _normalizer("log_softmax", lambda x, axis: (_core.log_softmax(x, axis=axis), None),
+                          "nan", """``scipy.special.log_softmax``: x - logsumexp(x) over ``axis``
 (None: all elements; an int or a tuple of ints)""")
 
 
