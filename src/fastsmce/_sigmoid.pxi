@@ -468,9 +468,8 @@ cdef object _binary_loss(int kind, logits, target, weight, pos_weight, reduction
             indptr = indptr.astype(np.int64)
         _csr_raise((flags & BAD_CSR_INDEX != 0) | 2 * (flags & CSR_UNSORTED != 0),
                    <const int64_t *>cnp.PyArray_DATA(indptr), indices, shape[0], shape[1])
-    if defer:
-        if bad_values:
-            raise ValueError(_CSR_VALUES)
+    if bad_values:              # (set only when defer)
+        raise ValueError(_CSR_VALUES)
     if flags & BAD_TARGET:
         raise ValueError("target values must lie in [0, 1]")
     # reduce
