@@ -80,19 +80,25 @@ int fs_log_softmax_backward_2d(fs_dtype dt, int64_t rows, int64_t cols,
  * fs_stats_fold, and a final elementwise pass writes the output.  The single-
  * threaded kernels use exactly this scheme, so results are bit-identical for
  * any thread count.  softmax computes each exp once: fs_softmax_chunk_exp
- * stores the chunk's exps against its own max (m_c), then fs_scale multiplies
- * the chunk by exp(m_c - M) / S (computed in double). */
+ * stores the exps of each block of fs_row_block() elements against the block's
+ * own max m_b (x read once), then fs_softmax_chunk_scale multiplies each block
+ * by exp(m_b - M) / S (computed in double). */
 int64_t fs_row_chunk(void);
+int64_t fs_row_block(void);
 int64_t fs_long_row(fs_dtype dt);
 void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s);
 void fs_stats_fold(double *M, double *S, double m, double s);
 /* y = exp(x - m) * scale */
 void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale);
-/* y = exp(x - m_c), m_c the chunk's max: *m = m_c, *s = sum y (a chunk of only -inf:
- * y = 0, m = -inf, s = 0, or NaN if a NaN is there) */
-void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s);
-/* y *= f (f rounded to the element type first) */
-void fs_scale(fs_dtype dt, void *y, int64_t n, double f);
+/* a chunk of n <= fs_row_chunk() elements, block by block: mb[b] = m_b, the max of
+ * block b (ceil(n / fs_row_block()) entries), y = exp(x - m_b) there; (*m, *s) the
+ * chunk's statistics, the blocks' folded (a block of only -inf: y = 0 there, and the
+ * chunk's s NaN if a NaN is there) */
+void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *mb, double *m, double *s);
+/* each block b of the chunk y times exp(mb[b] - M) / S (rounded to the element type);
+ * check != 0: returns 1 when some result is not > 0 (fs_flag_values(.., 0)'s test),
+ * else 0 */
+int fs_softmax_chunk_scale(fs_dtype dt, void *y, int64_t n, const double *mb, double M, double S, int check);
 /* 1 when some y[i], i < n, is a NaN (nan != 0) or else (nan == 0) is not > 0 (a
  * zero, a negative or a NaN), else 0: the test of an output for the values SciPy
  * defines otherwise (fastsmce.special), at the vector width */

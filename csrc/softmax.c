@@ -2,7 +2,7 @@
  * arguments and call the active (ISA, dtype) kernels (csrc/kernels/softmax.inc). */
 #include "fastsmce.h"
 #include "kernels/kernels.h"
-#include "simd/common.h" /* FS_CHUNK, FS_LONG_BYTES, fs_fold_stats */
+#include "simd/common.h" /* FS_CHUNK, FS_BLOCK, FS_LONG_BYTES, fs_fold_stats */
 
 #define FS_CHECK(dt, rows, cols)                                           \
     if ((unsigned)(dt) > FS_FLOAT64 || (rows) < 0 || (cols) < 0) return FS_ERR_ARG
@@ -55,11 +55,15 @@ void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, 
     fs_kernels(dt)->softmax_write(x, y, n, m, scale);
 }
 
-void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s) {
-    fs_kernels(dt)->softmax_chunk_exp(x, y, n, m, s);
+int64_t fs_row_block(void) { return FS_BLOCK; }
+
+void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *mb, double *m, double *s) {
+    fs_kernels(dt)->softmax_chunk_exp(x, y, n, mb, m, s);
 }
 
-void fs_scale(fs_dtype dt, void *y, int64_t n, double f) { fs_kernels(dt)->scale_array(y, n, f); }
+int fs_softmax_chunk_scale(fs_dtype dt, void *y, int64_t n, const double *mb, double M, double S, int check) {
+    return fs_kernels(dt)->softmax_chunk_scale(y, n, mb, M, S, check);
+}
 int fs_flag_values(fs_dtype dt, const void *y, int64_t n, int nan) {
     return fs_kernels(dt)->flag_values(y, n, nan);
 }

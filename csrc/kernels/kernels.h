@@ -28,8 +28,8 @@
     X(void, chunk_stats, (const void *, int64_t, double *, double *))                          \
     X(void, stats_fold, (double *, double *, double, double))                                  \
     X(void, softmax_write, (const void *, void *, int64_t, double, double))                    \
-    X(void, softmax_chunk_exp, (const void *, void *, int64_t, double *, double *))            \
-    X(void, scale_array, (void *, int64_t, double))                                            \
+    X(void, softmax_chunk_exp, (const void *, void *, int64_t, double *, double *, double *))  \
+    X(int, softmax_chunk_scale, (void *, int64_t, const double *, double, double, int))        \
     X(int, flag_values, (const void *, int64_t, int))                                          \
     X(void, log_softmax_write, (const void *, void *, int64_t, double, double))                \
     X(double, stats_logsumexp, (const void *, int64_t, double, double))                        \

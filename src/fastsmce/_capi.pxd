@@ -38,12 +38,15 @@ cdef extern from "fastsmce.h" nogil:
                                    int64_t lp_cs, void *y, int64_t y_rs, int64_t y_cs)
     # one long row split across threads (fixed chunks, folded in order)
     int64_t fs_row_chunk()
+    int64_t fs_row_block()
     int64_t fs_long_row(fs_dtype dt)
     void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s)
     void fs_stats_fold(double *M, double *S, double m, double s)
     void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale)
-    void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *m, double *s)
-    void fs_scale(fs_dtype dt, void *y, int64_t n, double f)
+    void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *mb, double *m,
+                              double *s)
+    int fs_softmax_chunk_scale(fs_dtype dt, void *y, int64_t n, const double *mb, double M, double S,
+                               int check)
     int fs_flag_values(fs_dtype dt, const void *y, int64_t n, int nan)
     void fs_log_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double c)
     double fs_stats_logsumexp(fs_dtype dt, const void *x, int64_t n, double M, double S)

@@ -16,6 +16,8 @@ cdef struct SoftmaxJob:
     int64_t nch, chunk
     char **rowp                 # x and y of every row
     double *st                  # (m, s) of every chunk, then M and S of every row
+    double *mb                  # softmax: the max of every block of every chunk (bpc a chunk)
+    int64_t bpc
     # softmax for fastsmce.special (_softmax_checked), rows split across threads: NULL, or
     # one byte a row of y (C order, the class axis last): 1 where the row holds a value
     # that is not > 0, each chunk checked right after it is scaled, while it is in cache
@@ -59,7 +61,7 @@ cdef int _chunk_stats_task(const void *job, int64_t lo, int64_t hi) noexcept nog
         n = min(j.chunk, j.L.cols - c * j.chunk)
         if j.op == OP_SOFTMAX:
             fs_softmax_chunk_exp(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n,
-                                 &j.st[2 * t], &j.st[2 * t + 1])
+                                 j.mb + t * j.bpc, &j.st[2 * t], &j.st[2 * t + 1])
         else:
             fs_chunk_stats(j.dt, j.rowp[2 * r] + off, n, &j.st[2 * t], &j.st[2 * t + 1])
     return 0
@@ -68,6 +70,7 @@ cdef int _chunk_stats_task(const void *job, int64_t lo, int64_t hi) noexcept nog
 cdef int _chunk_write_task(const void *job, int64_t lo, int64_t hi) noexcept nogil:
     cdef const SoftmaxJob *j = <const SoftmaxJob *>job
     cdef int64_t t, r, c, off, n, nrow = j.L.total_rows
+    cdef int f
     cdef double *M = j.st + 2 * nrow * j.nch
     cdef double *S = M + nrow
     for t in range(lo, hi):
@@ -76,9 +79,10 @@ cdef int _chunk_write_task(const void *job, int64_t lo, int64_t hi) noexcept nog
         off = c * j.chunk * j.L.isz[0]
         n = min(j.chunk, j.L.cols - c * j.chunk)
         if j.op == OP_SOFTMAX:  # as the one-thread kernel scales its chunks
-            fs_scale(j.dt, j.rowp[2 * r + 1] + off, n, exp(j.st[2 * t] - M[r]) / S[r])
-            if j.cflags != NULL:  # the chunk checked while it is in cache
-                j.cflags[t] = fs_flag_values(j.dt, j.rowp[2 * r + 1] + off, n, 0)
+            f = fs_softmax_chunk_scale(j.dt, j.rowp[2 * r + 1] + off, n, j.mb + t * j.bpc, M[r],
+                                       S[r], j.cflags != NULL)
+            if j.cflags != NULL:  # each value checked as it is scaled
+                j.cflags[t] = f
         else:
             fs_log_softmax_write(j.dt, j.rowp[2 * r] + off, j.rowp[2 * r + 1] + off, n, M[r],
                                  log(S[r]))
@@ -97,9 +101,12 @@ cdef int _softmax_split(SoftmaxJob *j, int nthreads) except -1:
     ntask = nrow * j.nch
     j.rowp = <char **>malloc(2 * nrow * sizeof(char *))
     j.st = <double *>malloc((2 * ntask + 2 * nrow) * sizeof(double))
+    j.bpc = (j.chunk + fs_row_block() - 1) // fs_row_block()
+    j.mb = <double *>malloc(ntask * j.bpc * sizeof(double)) if j.op == OP_SOFTMAX else NULL
     j.cflags = <uint8_t *>calloc(ntask, 1) if j.rflags != NULL else NULL
     try:
-        if j.rowp == NULL or j.st == NULL or (j.rflags != NULL and j.cflags == NULL):
+        if (j.rowp == NULL or j.st == NULL or (j.rflags != NULL and j.cflags == NULL)
+                or (j.op == OP_SOFTMAX and j.mb == NULL)):
             raise MemoryError("fastsmce: out of memory for the row statistics")
         M = j.st + 2 * ntask
         S = M + nrow
@@ -135,6 +142,7 @@ cdef int _softmax_split(SoftmaxJob *j, int nthreads) except -1:
     finally:
         free(j.rowp)
         free(j.st)
+        free(j.mb)
         free(j.cflags)
     return 0
 

@@ -67,6 +67,9 @@ def _along(fn, x, axes):
         return fn(x, axis=axes[0])
     if x.ndim == 0:
         return fn(x.reshape(1), axis=-1).reshape(())
+    k = x.ndim - len(axes)
+    if axes == tuple(range(k, x.ndim)):  # the last axes in order (axis=None): no transposes
+        return fn(x.reshape(x.shape[:k] + (-1,)), axis=-1).reshape(x.shape)
     y, kept = _reduce_last(x, axes)
     rest = [d for d in range(x.ndim) if d not in axes]
     out = fn(y, axis=-1).reshape(tuple(x.shape[d] for d in rest + list(axes)))

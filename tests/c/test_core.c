@@ -301,26 +301,29 @@ static void test_softmax_special(int64_t n) {
 }
 
 /* long rows (longer than fs_long_row: shorter rows are never split): the chunked
- * schemes (softmax: fs_softmax_chunk_exp + fs_stats_fold + fs_scale; logsumexp:
- * fs_chunk_stats + fs_stats_fold) give the bits of the one-call kernels; strips
- * split across "threads" too */
+ * schemes (softmax: fs_softmax_chunk_exp + fs_stats_fold + fs_softmax_chunk_scale;
+ * logsumexp: fs_chunk_stats + fs_stats_fold) give the bits of the one-call kernels;
+ * strips split across "threads" too */
 static int same_bits(const void *a, const void *b, int64_t n) { return memcmp(a, b, (size_t)n * SZ) == 0; }
 static void test_determinism(void) {
     const int64_t n = (fs_long_row(DT) / fs_row_chunk() + 3) * fs_row_chunk() + 1234;
+    const int64_t bpc = fs_row_chunk() / fs_row_block();
     void *x = talloc(n), *y1 = talloc(n), *y2 = talloc(n);
     double M = -INFINITY, S = 0, m, s, L, mc[64];
+    double *mb = (double *)malloc((size_t)(n / fs_row_chunk() + 1) * (size_t)bpc * sizeof(double));
     int64_t c;
     fill(x, n, 3.0);
     fs_softmax_2d(DT, 1, n, x, n, 1, y1, n, 1);
     for (c = 0; c < n; c += fs_row_chunk()) {
         int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
         fs_softmax_chunk_exp(DT, (const char *)x + c * (int64_t)SZ, (char *)y2 + c * (int64_t)SZ, k,
-                             &mc[c / fs_row_chunk()], &s);
+                             mb + c / fs_row_chunk() * bpc, &mc[c / fs_row_chunk()], &s);
         fs_stats_fold(&M, &S, mc[c / fs_row_chunk()], s);
     }
     for (c = 0; c < n; c += fs_row_chunk()) {
         int64_t k = n - c < fs_row_chunk() ? n - c : fs_row_chunk();
-        fs_scale(DT, (char *)y2 + c * (int64_t)SZ, k, exp(mc[c / fs_row_chunk()] - M) / S);
+        EXPECT(F_DETERM, fs_softmax_chunk_scale(DT, (char *)y2 + c * (int64_t)SZ, k, mb + c / fs_row_chunk() * bpc,
+                                                M, S, 1) == 0, "long softmax: no value flagged (%s)", dtn());
     }
     /* fs_stats_fold is the active path's own fold (its unit's FMA contraction), so the
      * chunked scheme gives the one-call bits exactly */
@@ -338,7 +341,29 @@ static void test_determinism(void) {
     fs_softmax_2d(DT, 1, n, x, n, 1, y2, n, 1);
     fs_softmax_2d(DT, 1, n, x, n, 1, y1, n, 1);
     EXPECT(F_DETERM, same_bits(y1, y2, n), "repeated call (%s)", dtn());
-    free(x); free(y1); free(y2);
+    {
+        /* the scaling pass's check: a value that underflows to 0 (past the first block,
+         * in the short tail chunk too), a NaN factor (S NaN), flagged in that chunk only */
+        const int64_t last = n / fs_row_chunk() * fs_row_chunk(), at[2] = {fs_row_block() + 5, last + 7};
+        int64_t j;
+        for (j = 0; j < 2; j++) {
+            int64_t c0 = at[j] / fs_row_chunk() * fs_row_chunk(), k = n - c0 < fs_row_chunk() ? n - c0 : fs_row_chunk();
+            double mx, sx;
+            set(x, at[j], -1e4);
+            fs_softmax_chunk_exp(DT, (const char *)x + c0 * (int64_t)SZ, (char *)y2 + c0 * (int64_t)SZ, k, mb, &mx, &sx);
+            EXPECT(F_SOFTMAX, fs_softmax_chunk_scale(DT, (char *)y2 + c0 * (int64_t)SZ, k, mb, mx, sx, 1) == 1,
+                   "chunk scale flags an underflow at %lld (%s)", (long long)at[j], dtn());
+            EXPECT(F_SOFTMAX, get(y2, at[j]) == 0, "underflow stored as 0 (%s)", dtn());
+            fs_softmax_chunk_exp(DT, (const char *)x + c0 * (int64_t)SZ, (char *)y2 + c0 * (int64_t)SZ, k, mb, &mx, &sx);
+            EXPECT(F_SOFTMAX, fs_softmax_chunk_scale(DT, (char *)y2 + c0 * (int64_t)SZ, k, mb, mx, sx, 0) == 0,
+                   "chunk scale unchecked returns 0 (%s)", dtn());
+            fs_softmax_chunk_exp(DT, (const char *)x + c0 * (int64_t)SZ, (char *)y2 + c0 * (int64_t)SZ, k, mb, &mx, &sx);
+            EXPECT(F_SOFTMAX, fs_softmax_chunk_scale(DT, (char *)y2 + c0 * (int64_t)SZ, k, mb, mx, NAN, 1) == 1,
+                   "chunk scale flags NaN factors (%s)", dtn());
+            set(x, at[j], 0.5);
+        }
+    }
+    free(x); free(y1); free(y2); free(mb);
     {
         /* column strips (reduction along rows of a C array) cut at any column, as threads do */
         const int64_t R = 23, C = 77; /* reduction length R, C independent columns */
