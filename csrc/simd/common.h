@@ -54,7 +54,9 @@ static inline void fs_fold_stats(double *M, double *S, double m, double s) {
     if (m > *M) {
         *S = *S * exp(*M - m) + s;
         *M = m;
-    } else if (m <= *M) {
+    } else if (m == *M) { /* exp(0) = 1: the same sum, no call (the blocks' running max) */
+        *S += s;
+    } else if (m < *M) {
         *S += s * exp(m - *M);
     } else {
         *S = NAN;
