@@ -70,7 +70,7 @@ FS_INLINE V v_abs(V a) { return FS_MM(andnot)(v_set1((T)-0.0), a); }
 FS_INLINE V v_nabs(V a) { return FS_MM(or)(v_set1((T)-0.0), a); }
 FS_INLINE V v_sel_lt(V a, V b, V t, V f) { return FS_MM(blendv)(f, t, FS_MM(cmp)(a, b, _CMP_LT_OQ)); }
 FS_INLINE V v_sel_ge(V a, V b, V t, V f) { return FS_MM(blendv)(f, t, FS_MM(cmp)(a, b, _CMP_GE_OQ)); }
-FS_INLINE int v_any_lt(V a, V b) { return FS_MM(movemask)(FS_MM(cmp)(a, b, _CMP_LT_OQ)) != 0; }
+FS_INLINE int v_any_nge(V a, V b) { return FS_MM(movemask)(FS_MM(cmp)(a, b, _CMP_NGE_UQ)) != 0; }
 #if FS_F64
 FS_INLINE V v_frexp(V v, V *k) {
     /* the exponent field, as a double: (2^52 + field) - (2^52 + bias) */

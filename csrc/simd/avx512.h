@@ -43,7 +43,7 @@ FS_INLINE V v_abs(V a) { return FS_MM(abs)(a); }
 FS_INLINE V v_nabs(V a) { return FS_CASTF(_mm512_or_si512(FS_CASTI(a), FS_CASTI(v_set1((T)-0.0)))); }
 FS_INLINE V v_sel_lt(V a, V b, V t, V f) { return FS_MM(mask_blend)(FS_CMP_MASK(a, b, _CMP_LT_OQ), f, t); }
 FS_INLINE V v_sel_ge(V a, V b, V t, V f) { return FS_MM(mask_blend)(FS_CMP_MASK(a, b, _CMP_GE_OQ), f, t); }
-FS_INLINE int v_any_lt(V a, V b) { return FS_CMP_MASK(a, b, _CMP_LT_OQ) != 0; }
+FS_INLINE int v_any_nge(V a, V b) { return FS_CMP_MASK(a, b, _CMP_NGE_UQ) != 0; }
 FS_INLINE V v_frexp(V v, V *k) {
     *k = FS_MM(getexp)(v);
     return FS_MM(getmant)(v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);

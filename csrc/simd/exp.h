@@ -117,14 +117,17 @@ FS_INLINE V fs_vexp(V x) {
  * a vector instead of six operations (most lanes of most rows; the branch goes
  * the same way for long runs, so it predicts).  Each lane's result depends on
  * its own d only: lanes above the cut are never corrected.  float64 needs no correction
- * (DESIGN.md, 1e-14). */
+ * (DESIGN.md, 1e-14).  A NaN lane takes the multiplying path too: the fast path's
+ * integer add of n to the exponent field would turn a NaN whose payload has low bits
+ * set into a number (0x7fc00001 gave -5.9e-39: a softmax row with such a NaN came out
+ * finite, without one NaN). */
 #define FS_EXP_D_EXACT (-0x1.fffffep+2f) /* the float above -8: d <= -8 corrects */
 FS_INLINE V fs_vexp_sub(V x, V m) {
     V d = v_sub(x, m);
 #if FS_F64
     return fs_vexp_le0(d);
 #else
-    if (v_any_lt(d, v_set1(FS_EXP_D_EXACT))) {
+    if (v_any_nge(d, v_set1(FS_EXP_D_EXACT))) { /* d <= -8 or a NaN */
         V xs = v_add(d, m);                              /* the x that d rounds back to */
         V ms = v_sub(d, xs);                             /* ... and the -m */
         V e = v_sub(v_sub(x, xs), v_add(m, ms));         /* (x - xs) + (-m - ms) */

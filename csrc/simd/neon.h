@@ -65,13 +65,13 @@ FS_INLINE V v_zero_lt(V x, V c, V r) { return FS_NQ(vbsl)(FS_NQ(vclt)(x, c), v_s
 FS_INLINE V v_inf_gt(V x, V c, V r) { return FS_NQ(vbsl)(FS_NQ(vcgt)(x, c), v_set1((T)INFINITY), r); }
 FS_INLINE V v_sel_lt(V a, V b, V t, V f) { return FS_NQ(vbsl)(FS_NQ(vclt)(a, b), t, f); }
 FS_INLINE V v_sel_ge(V a, V b, V t, V f) { return FS_NQ(vbsl)(FS_NQ(vcge)(a, b), t, f); }
-FS_INLINE int v_any_lt(V a, V b) {
+FS_INLINE int v_any_nge(V a, V b) { /* some lane not set by a >= b (a NaN sets none) */
 #if FS_F64
-    uint64x2_t m = FS_NQ(vclt)(a, b);
+    uint64x2_t m = FS_NQ(vcge)(a, b);
 #else
-    uint64x2_t m = vreinterpretq_u64_u32(FS_NQ(vclt)(a, b));
+    uint64x2_t m = vreinterpretq_u64_u32(FS_NQ(vcge)(a, b));
 #endif
-    return (vgetq_lane_u64(m, 0) | vgetq_lane_u64(m, 1)) != 0;
+    return (vgetq_lane_u64(m, 0) & vgetq_lane_u64(m, 1)) != ~(uint64_t)0;
 }
 FS_INLINE V v_pow2n(V z) { return FS_NQ_FLT(FS_NQUN(vshl)(FS_NQ_BITS(z), FS_MANT_BITS)); }
 FS_INLINE V v_ldexp_bits(V p, V z) {

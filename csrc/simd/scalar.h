@@ -31,7 +31,7 @@
  *   v_div(a, b)             a / b, correctly rounded
  *   v_abs(a) v_nabs(a)      |a|, -|a| (the sign bit cleared / set)
  *   v_sel_lt(a, b, t, f)    a < b ? t : f   lane-wise (a NaN compares false)
- *   v_any_lt(a, b)          1 if a < b in any lane (a NaN compares false), else 0
+ *   v_any_nge(a, b)         1 if !(a >= b) in any lane (a NaN in a or b: 1), else 0
  *   v_sel_ge(a, b, t, f)    a >= b ? t : f
  *   v_frexp(v, &k)          v = m 2^k with m in [1, 2) (k as T), for positive normal v
  *   float32 only, a float64 product of (1 + e) per lane:
@@ -102,7 +102,7 @@ FS_INLINE V v_nabs(V a) { V r; FS_LANES(r.l[j_] = -(T)fabs(a.l[j_])); return r; 
 FS_INLINE V v_sel_lt(V a, V b, V t, V f) {
     V r; FS_LANES(r.l[j_] = a.l[j_] < b.l[j_] ? t.l[j_] : f.l[j_]); return r;
 }
-FS_INLINE int v_any_lt(V a, V b) { int r = 0; FS_LANES(r |= a.l[j_] < b.l[j_]); return r; }
+FS_INLINE int v_any_nge(V a, V b) { int r = 0; FS_LANES(r |= !(a.l[j_] >= b.l[j_])); return r; }
 FS_INLINE V v_sel_ge(V a, V b, V t, V f) {
     V r; FS_LANES(r.l[j_] = a.l[j_] >= b.l[j_] ? t.l[j_] : f.l[j_]); return r;
 }

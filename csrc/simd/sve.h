@@ -72,7 +72,9 @@ FS_INLINE V v_inf_gt(V x, V c, V r) {
 }
 FS_INLINE V v_sel_lt(V a, V b, V t, V f) { return FS_SV(svsel)(FS_SV(svcmplt)(FS_SVE_PT, a, b), t, f); }
 FS_INLINE V v_sel_ge(V a, V b, V t, V f) { return FS_SV(svsel)(FS_SV(svcmpge)(FS_SVE_PT, a, b), t, f); }
-FS_INLINE int v_any_lt(V a, V b) { return svptest_any(FS_SVE_PT, FS_SV(svcmplt)(FS_SVE_PT, a, b)); }
+FS_INLINE int v_any_nge(V a, V b) {
+    return svptest_any(FS_SVE_PT, svnot_b_z(FS_SVE_PT, FS_SV(svcmpge)(FS_SVE_PT, a, b)));
+}
 FS_INLINE V v_pow2n(V z) { return FS_SVE_FLT(FS_SVUX(svlsl_n)(FS_SVE_PT, FS_SVE_BITS(z), FS_MANT_BITS)); }
 FS_INLINE V v_ldexp_bits(V p, V z) {
     return FS_SVE_FLT(FS_SVUX(svadd)(FS_SVE_PT, FS_SVE_BITS(p),

@@ -61,6 +61,13 @@ def _accuracy(fails):
                              check, name, args, axis=axis)
 
 
+def _payload_nan(dtype, low=1):
+    """a quiet NaN with `low` in its payload's low bits (the default NaN has none)"""
+    if np.dtype(dtype) == np.float32:
+        return np.array([0x7FC00000 | low], np.uint32).view(np.float32)[0]
+    return np.array([0x7FF8000000000000 | low], np.uint64).view(np.float64)[0]
+
+
 def _special_tails(fails):
     """NaN, +inf and -inf placed in the vector tail of every row length 1..33 (and columns)."""
     rng = np.random.default_rng(8)
@@ -72,6 +79,7 @@ def _special_tails(fails):
             x[2, :] = -np.inf
             x[3, -1] = -np.inf
             x[4, 0] = -np.inf
+            x[5, n // 2] = _payload_nan(dtype)  # not the default NaN: low payload bits set
             for name in ("softmax", "log_softmax", "logsumexp"):
                 _collect(fails, f"{name} special row n={n} {np.dtype(dtype).name}", check,
                          name, [x], axis=-1)

@@ -203,3 +203,34 @@ def test_long_row_of_only_minus_inf(dtype):
         assert np.isnan(quiet(fastsmce.softmax, x)).all()
         assert np.isnan(quiet(fastsmce.log_softmax, x)).all()
         np.testing.assert_array_equal(quiet(fastsmce.logsumexp, x), [-inf, -inf])
+
+
+def _nan_bits(dtype, bits):
+    u = np.uint32 if np.dtype(dtype) == np.float32 else np.uint64
+    return np.array([bits], u).view(dtype)[0]
+
+
+# NaNs whose payload has low bits set (quiet, signalling, negative): the float32 exp's fast
+# path once added n, read from such a NaN's bits, to the exponent field and made a number
+# of it (a softmax row with 0x7fc00001 came out finite)
+PAYLOAD_NANS = {np.float32: [0x7FC00001, 0x7FC000FF, 0xFFC00003, 0x7F800001, 0x7FFFFFFF],
+                np.float64: [0x7FF8000000000001, 0xFFF80000000000FF, 0x7FF0000000000001]}
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("n", [10, 1000, 5000, 300001])
+def test_nan_with_payload_gives_nan_rows(dtype, n):
+    rng = np.random.default_rng(n)
+    for bits in PAYLOAD_NANS[dtype]:
+        x = rng.standard_normal((2, n)).astype(dtype)
+        x[0, n // 3] = _nan_bits(dtype, bits)
+        for name in ("softmax", "log_softmax"):
+            y = getattr(fastsmce, name)(x, axis=-1)
+            assert np.isnan(y[0]).all(), (name, hex(bits), n)
+            assert not np.isnan(y[1]).any(), (name, hex(bits), n)
+            yc = getattr(fastsmce, name)(np.ascontiguousarray(x[:, :40].T), axis=0)
+            assert np.isnan(yc[:, 0]).all() == (n // 3 < 40) and not np.isnan(yc[:, 1]).any()
+        lse = fastsmce.logsumexp(x, axis=-1)
+        assert np.isnan(lse[0]) and not np.isnan(lse[1])
+        y1 = fastsmce.softmax(x[0])  # one long row: split across threads
+        assert np.isnan(y1).all(), (hex(bits), n)

@@ -40,3 +40,20 @@ def test_nan_and_inf_logits_follow_torch_semantics(dtype, C):
     assert np.isclose(loss[2], np.log(C - 1)) and np.all(np.isfinite(grad[2])) and grad[2, 3] == 0
     assert loss[3] == np.inf and np.all(np.isfinite(grad[3]))
     assert grad[3, 0] == -1 and np.isclose(grad[3, 1], 1 / (C - 1))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("C", [5, 1000, 70001])
+def test_nan_with_payload_makes_the_row_nan(dtype, C):
+    """a NaN whose payload has low bits set (0x7fc00001: not NumPy's default NaN) is a NaN
+    like any other: the float32 exp's fast path once turned it into a number (a finite
+    loss and gradient at 1000 classes)"""
+    bits = 0x7FC00001 if dtype == np.float32 else 0x7FF8000000000001
+    u = np.uint32 if dtype == np.float32 else np.uint64
+    x = np.random.default_rng(C).standard_normal((2, C)).astype(dtype)
+    x[0, C // 2] = np.array([bits], u).view(dtype)[0]
+    t = np.array([0, 1])
+    loss, grad = fastsmce.cross_entropy_with_grad(x, t, reduction="none")
+    assert np.isnan(loss[0]) and np.all(np.isnan(grad[0]))
+    assert np.isfinite(loss[1]) and np.all(np.isfinite(grad[1]))
+    assert np.isnan(fastsmce.cross_entropy(x, t, reduction="none")[0])
