@@ -109,6 +109,15 @@ FS_INLINE V fs_vexp(V x) {
     return v_inf_gt(x, hi, v_zero_lt(x, v_set1(FS_EXP_LO), r));
 }
 
+#if !FS_F64
+/* the softmax family's exp(d) where it is known to be a normal number: 2^n added to the
+ * exponent bits of 1 + t q5(t) (the product's bits, one FMA-pipe operation less) */
+FS_INLINE V fs_vexp_sm_normal(V d) {
+    V z, p = fs_vexp_sm_parts(d, &z);
+    return v_ldexp_bits(p, z);
+}
+#endif
+
 /* exp(x - m) for x <= m, as stored by softmax (fs_vexp_le0_sm's accuracy).  In float32 the rounding of
  * d = x - m (up to 2^-25 |d|) alone would cost up to 4e-6 relative in small
  * probabilities; two-sum recovers the exact difference d + e and
@@ -137,9 +146,19 @@ FS_INLINE V fs_vexp_sub(V x, V m) {
         e = v_sel_lt(d, v_set1(FS_EXP_D_EXACT), e, v_set1(0.0f));
         return v_zero_lt(d, v_set1(FS_EXP_LO), v_fma(r, e, r));
     }
-    {   /* -8 < d <= 0: nothing to flush to 0, a normal result: 2^n added to the exponent */
-        V z, p = fs_vexp_sm_parts(d, &z);
-        return v_ldexp_bits(p, z);
-    }
+    return fs_vexp_sm_normal(d); /* -8 < d <= 0: nothing to flush to 0, a normal result */
+#endif
+}
+
+/* fs_vexp_le0_sm(d), d <= 0, with fs_vexp_sub's fast path: where every lane is ordered
+ * and above the cut the results are normal and 2^n is added to the exponent bits (the
+ * same bits as the product; one FMA-pipe operation and the flush to 0 less); other
+ * vectors as fs_vexp_le0_sm.  For sums of exps (the statistics passes). */
+FS_INLINE V fs_vexp_le0_smf(V d) {
+#if FS_F64
+    return fs_vexp_le0_sm(d);
+#else
+    if (v_any_nge(d, v_set1(FS_EXP_D_EXACT))) return fs_vexp_le0_sm(d);
+    return fs_vexp_sm_normal(d);
 #endif
 }
