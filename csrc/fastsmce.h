@@ -81,8 +81,8 @@ int fs_log_softmax_backward_2d(fs_dtype dt, int64_t rows, int64_t cols,
  * threaded kernels use exactly this scheme, so results are bit-identical for
  * any thread count.  softmax computes each exp once: fs_softmax_chunk_exp
  * stores the exps of each block of fs_row_block() elements against the block's
- * own max m_b (x read once), then fs_softmax_chunk_scale multiplies each block
- * by exp(m_b - M) / S (computed in double). */
+ * reference r_b, the running max of the chunk's blocks so far (x read once), then
+ * fs_softmax_chunk_scale multiplies each block by exp(r_b - M) / S (in double). */
 int64_t fs_row_chunk(void);
 int64_t fs_row_block(void);
 int64_t fs_long_row(fs_dtype dt);
@@ -90,10 +90,10 @@ void fs_chunk_stats(fs_dtype dt, const void *x, int64_t n, double *m, double *s)
 void fs_stats_fold(double *M, double *S, double m, double s);
 /* y = exp(x - m) * scale */
 void fs_softmax_write(fs_dtype dt, const void *x, void *y, int64_t n, double m, double scale);
-/* a chunk of n <= fs_row_chunk() elements, block by block: mb[b] = m_b, the max of
- * block b (ceil(n / fs_row_block()) entries), y = exp(x - m_b) there; (*m, *s) the
- * chunk's statistics, the blocks' folded (a block of only -inf: y = 0 there, and the
- * chunk's s NaN if a NaN is there) */
+/* a chunk of n <= fs_row_chunk() elements, block by block: mb[b] = r_b, the max of
+ * blocks 0..b (ceil(n / fs_row_block()) entries; -inf for a block of only -inf),
+ * y = exp(x - r_b) there; (*m, *s) the chunk's statistics, the blocks' folded (a
+ * block of only -inf: y = 0 there, and the chunk's s NaN if a NaN is there) */
 void fs_softmax_chunk_exp(fs_dtype dt, const void *x, void *y, int64_t n, double *mb, double *m, double *s);
 /* each block b of the chunk y times exp(mb[b] - M) / S (rounded to the element type);
  * check != 0: returns 1 when some result is not > 0 (fs_flag_values(.., 0)'s test),
